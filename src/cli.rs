@@ -1,0 +1,118 @@
+//! Command-line definitions: the commands and the options they share.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXAMPLES: &str = "\
+Examples:
+  audience run                       export every segment of ./audience.yaml
+  audience count --format json       members and recipients of every segment
+  audience show loyal-100 --explain  what each condition of a segment keeps
+  audience check --no-data           validate the YAML alone (fast, for CI)
+  audience rfm --scores rfm.csv      RFM classes, and per-contact scores";
+
+#[derive(Parser, Debug)]
+#[command(name = "audience", version, about = "Turn contact and order exports into recipient lists, with segments kept as YAML files.", after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Common {
+    /// Project file, or a folder holding audience.yaml [default: ./audience.yaml]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub project: Option<PathBuf>,
+    /// Reference date for relative dates and recency (YYYY-MM-DD, or an offset such as -1m) [default: as_of in audience.yaml, else today]
+    #[arg(long, global = true, value_name = "DATE")]
+    pub as_of: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TableFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Human,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Evaluate segments and write each one's recipients to OUTPUT/ALIAS.csv
+    #[command(after_help = "Examples:\n  audience run\n  audience run loyal-100 newsletter\n  audience run --union vip-tariff loyal-100 -o out/campaign.csv")]
+    Run {
+        /// Segments to export [default: every segment file]
+        #[arg(value_name = "ALIAS")]
+        aliases: Vec<String>,
+        /// Write one deduplicated list of the recipients of these segments (needs -o)
+        #[arg(long, num_args = 1.., value_name = "ALIAS", conflicts_with = "aliases")]
+        union: Vec<String>,
+        /// The file for --union
+        #[arg(short, long, value_name = "FILE", requires = "union")]
+        output: Option<PathBuf>,
+    },
+    /// Count members, recipients and the reasons between them
+    #[command(after_help = "Examples:\n  audience count\n  audience count loyal-100 --format json")]
+    Count {
+        #[arg(value_name = "ALIAS")]
+        aliases: Vec<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: TableFormat,
+    },
+    /// Show a segment's counts and its first recipients
+    #[command(after_help = "Examples:\n  audience show newsletter\n  audience show loyal-100 --limit 5 --explain")]
+    Show {
+        #[arg(value_name = "ALIAS")]
+        alias: String,
+        /// How many recipients to list
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Count what each top-level condition keeps
+        #[arg(long)]
+        explain: bool,
+    },
+    /// Validate segment files and the project file
+    #[command(after_help = "Examples:\n  audience check\n  audience check --no-data segments/vip.yaml")]
+    Check {
+        /// Segment files or folders [default: the project's segments folder]
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Check the YAML alone, without reading the data
+        #[arg(long)]
+        no_data: bool,
+        #[arg(long, value_enum, default_value = "human")]
+        format: CheckFormat,
+    },
+    /// Run the `expect:` checks of segments
+    #[command(after_help = "Examples:\n  audience test\n  audience test loyal-100")]
+    Test {
+        #[arg(value_name = "ALIAS")]
+        aliases: Vec<String>,
+    },
+    /// RFM classes of customers, and per-contact scores on request
+    #[command(after_help = "Examples:\n  audience rfm\n  audience rfm --format csv\n  audience rfm --scores out/rfm.csv --plot out/rfm.svg")]
+    Rfm {
+        /// Write one row of scores per contact with orders (.csv, .parquet or .jsonl)
+        #[arg(long, value_name = "FILE")]
+        scores: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: TableFormat,
+        /// Draw the class table and the grid as an SVG chart
+        #[arg(long, value_name = "FILE.svg")]
+        plot: Option<PathBuf>,
+    },
+    /// List every field a condition may use, with its type and sample values
+    #[command(after_help = "Examples:\n  audience fields\n  audience fields --format csv")]
+    Fields {
+        #[arg(long, value_enum, default_value = "table")]
+        format: TableFormat,
+    },
+}

@@ -1,0 +1,154 @@
+//! `audience check`: validates segment files and the project file, reporting
+//! every problem at once as `file:line:col: message`.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::cli::{CheckFormat, Common};
+use crate::engine::{dependency_order, Context, EvalError, Want};
+use crate::features::Plan;
+use crate::project::{self, ProjectError};
+use crate::segment::ast::Segment;
+use crate::segment::{self, Report};
+
+pub fn run(common: &Common, paths: &[PathBuf], no_data: bool, format: CheckFormat) -> Result<ExitCode> {
+    let mut report = Report::default();
+    let project = match project::load(common.project.as_deref(), common.as_of.as_deref()) {
+        Ok(p) => Some(p),
+        Err(ProjectError::Invalid(doc)) => {
+            report.push_doc(&doc);
+            None
+        }
+        // Without a project file, explicit segment files can still be checked alone.
+        Err(ProjectError::Other(e)) if !paths.is_empty() && no_data => {
+            let _ = e;
+            None
+        }
+        Err(ProjectError::Other(e)) => return Err(e),
+    };
+
+    let files: Vec<PathBuf> = if paths.is_empty() {
+        match &project {
+            Some(p) => segment::find_files(&p.segments_dir).map_err(|e| anyhow::anyhow!("{}: cannot read the segments folder: {e}", p.segments_dir.display()))?,
+            None => vec![],
+        }
+    } else {
+        let mut out = Vec::new();
+        for p in paths {
+            if p.is_dir() {
+                out.extend(segment::find_files(p)?);
+            } else if p.is_file() {
+                out.push(p.clone());
+            } else {
+                return Err(crate::session::UsageError(format!("{}: no such file or folder", p.display())).into());
+            }
+        }
+        out
+    };
+    let loaded = segment::load_files(&files);
+    report.items.extend(loaded.report.items);
+    let mut segments = loaded.segments;
+    // References may point at segments of the project that were not named.
+    if let Some(p) = &project {
+        if !paths.is_empty() {
+            if let Ok(all) = segment::find_files(&p.segments_dir) {
+                let known: HashSet<PathBuf> = files.iter().filter_map(|f| f.canonicalize().ok()).collect();
+                let others: Vec<PathBuf> = all.into_iter().filter(|f| f.canonicalize().map(|c| !known.contains(&c)).unwrap_or(true)).collect();
+                for s in segment::load_files(&others).segments {
+                    if !segments.iter().any(|x| x.alias == s.alias) {
+                        segments.push(s);
+                    }
+                }
+            }
+        }
+    }
+    segments.push(Segment::all());
+    let checked: Vec<&Segment> = segments.iter().filter(|s| s.file.as_ref().is_some_and(|f| files.contains(f))).collect();
+    let project_file = project.as_ref().map(|p| p.file.clone()).unwrap_or_else(|| PathBuf::from(project::FILE_NAME));
+
+    let aliases: Vec<&str> = checked.iter().map(|s| s.alias.as_str()).collect();
+    let mut seen = HashSet::new();
+    let mut push = |report: &mut Report, file: Option<PathBuf>, e: crate::segment::compile::CompileError| {
+        let f = file.unwrap_or_else(|| project_file.clone());
+        if seen.insert((f.clone(), e.path.clone(), e.message.clone())) {
+            report.push_at(&f, &e.path, &e.message, e.hint);
+        }
+    };
+    for a in &aliases {
+        if let Err(errs) = dependency_order(&segments, &[a]) {
+            for (f, e) in errs {
+                push(&mut report, f, e);
+            }
+        }
+    }
+
+    if !no_data {
+        if let Some(p) = &project {
+            match crate::load::load(p) {
+                Err(e) => {
+                    report.items.push((crate::diag::Diagnostic::new(p.file.display().to_string(), crate::yamlpos::Pos { line: 1, col: 1 }, format!("cannot read the data: {e:#}")), None));
+                }
+                Ok(data) => {
+                    for (path, message) in crate::session::name_conflicts(p, &data) {
+                        push(&mut report, None, crate::segment::compile::CompileError::new(&path, message));
+                    }
+                    let mut plan = Plan::new(&data, p);
+                    for m in &p.metrics {
+                        if let Err(e) = plan.agg(&m.def, None) {
+                            push(&mut report, None, e);
+                        }
+                    }
+                    for t in &data.tables {
+                        if let Some(w) = &t.cfg.filter {
+                            if let Err(e) = plan.row_cond(t, w) {
+                                push(&mut report, None, e);
+                            }
+                        }
+                    }
+                    let ctx = Context { project: p, data: &data, segments: &segments };
+                    for s in &checked {
+                        let mut notes = Vec::new();
+                        match ctx.evaluate(&[s], Want { export_columns: true, compile_only: true }, &mut notes) {
+                            Ok(_) => {}
+                            Err(EvalError::Compile(errs)) => {
+                                for (f, e) in errs {
+                                    push(&mut report, f, e);
+                                }
+                            }
+                            Err(EvalError::Other(e)) => {
+                                let f = s.file.clone().unwrap_or_default();
+                                report.push_at(&f, "", &format!("{e:#}"), None);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    match format {
+        CheckFormat::Json => {
+            let diags: Vec<&crate::diag::Diagnostic> = report.items.iter().map(|(d, _)| d).collect();
+            println!("{}", serde_json::to_string_pretty(&diags)?);
+        }
+        CheckFormat::Human => {
+            if !report.is_empty() {
+                eprintln!("{}", report.render());
+            }
+        }
+    }
+    let n = files.len();
+    if report.is_empty() {
+        if format == CheckFormat::Human {
+            println!("checked {n} segment file(s){}: no problems", if no_data { " (YAML only)" } else { " against the data" });
+        }
+        Ok(ExitCode::SUCCESS)
+    } else {
+        let bad: HashSet<&str> = report.items.iter().map(|(d, _)| d.file.as_str()).collect();
+        eprintln!("{} error(s) in {} file(s)", report.count(), bad.len());
+        Ok(ExitCode::from(1))
+    }
+}

@@ -1,0 +1,110 @@
+//! `audience rfm`: the class table, the recency × frequency grid, and
+//! per-contact scores on request.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{anyhow, Result};
+use polars::prelude::*;
+
+use crate::cli::{Common, TableFormat};
+use crate::features::Plan;
+use crate::output::{self, CsvStyle};
+use crate::rfm;
+use crate::rfm_fields::{self, RfmResult};
+use crate::session::Session;
+
+pub fn run(common: &Common, scores_out: Option<&Path>, format: TableFormat, plot: Option<&Path>) -> Result<ExitCode> {
+    let session = Session::open(common)?;
+    let project = &session.project;
+    let data = session.load_data()?;
+    data.notes.print();
+    let mut plan = Plan::new(&data, project);
+    let (f, m, r) = plan.rfm_inputs().map_err(|e| anyhow!("{}", e.message))?;
+    let df = plan.features()?.collect()?;
+    let res = rfm_fields::compute(&df, project, &f, &m, &r)?;
+    let rows = rfm::class_table(&res.inputs, &res.has_orders, &res.scores, &res.config.classes, df.height() as u64);
+
+    let round = |v: f64, d: i32| -> serde_json::Value {
+        let p = 10f64.powi(d);
+        serde_json::Number::from_f64((v * p).round() / p).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null)
+    };
+    let opt = |v: Option<f64>| v.map(|x| round(x, 2)).unwrap_or(serde_json::Value::Null);
+    let table: Vec<Vec<serde_json::Value>> = rows
+        .iter()
+        .map(|c| {
+            vec![
+                c.class.clone().into(),
+                c.contacts.into(),
+                round(c.contact_share * 100.0, 1),
+                round(c.orders, 2),
+                round(c.revenue, 2),
+                round(c.revenue_share * 100.0, 1),
+                opt(c.recency_mean),
+                opt(c.recency_sd),
+                opt(c.frequency_mean),
+                opt(c.frequency_sd),
+                opt(c.monetary_mean),
+                opt(c.monetary_sd),
+            ]
+        })
+        .collect();
+    let header = ["class", "contacts", "% contacts", "orders", "revenue", "% revenue", "recency mean", "recency sd", "frequency mean", "frequency sd", "monetary mean", "monetary sd"];
+    let keys = ["class", "contacts", "contact_share_pct", "orders", "revenue", "revenue_share_pct", "recency_mean", "recency_sd", "frequency_mean", "frequency_sd", "monetary_mean", "monetary_sd"];
+    super::print_rows(&header, &keys, &table, format)?;
+    let bins = rfm::bin_counts(&res.config);
+    let grid = rfm::grid(&res.scores, bins);
+    if format == TableFormat::Table {
+        print_grid(&grid);
+    }
+    if let Some(path) = scores_out {
+        write_scores(&df, &data.key_column, &res, path)?;
+        eprintln!("wrote the scores of {} contact(s) to {}", res.has_orders.iter().filter(|h| **h).count(), path.display());
+    }
+    if let Some(path) = plot {
+        let svg = crate::rfm_plot::svg(&rows, &grid);
+        let tmp = output::temp_path(path);
+        std::fs::write(&tmp, svg)?;
+        std::fs::rename(&tmp, path)?;
+        eprintln!("drew the chart to {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_grid(grid: &[Vec<u64>]) {
+    let cols = grid.first().map(Vec::len).unwrap_or(0);
+    let mut header = vec!["recency ↓ / frequency →".to_string()];
+    header.extend((1..=cols).map(|f| format!("F{f}")));
+    let mut t = output::table(header);
+    for (i, row) in grid.iter().enumerate().rev() {
+        let mut cells = vec![format!("R{}", i + 1)];
+        cells.extend(row.iter().map(|n| n.to_string()));
+        t.add_row(cells);
+    }
+    for i in 1..=cols {
+        if let Some(c) = t.column_mut(i) {
+            c.set_cell_alignment(comfy_table::CellAlignment::Right);
+        }
+    }
+    println!("contacts by recency and frequency score (5 = most recent, most frequent):");
+    println!("{t}");
+}
+
+fn write_scores(df: &DataFrame, key: &str, res: &RfmResult, path: &Path) -> Result<()> {
+    let idx: Vec<usize> = (0..res.has_orders.len()).filter(|i| res.has_orders[*i]).collect();
+    let keys = df.column(crate::load::KEY)?.str()?;
+    let pick = |f: &dyn Fn(usize) -> Option<i64>| -> Vec<Option<i64>> { idx.iter().map(|i| f(*i)).collect() };
+    let cols = vec![
+        Column::new(key.into(), idx.iter().map(|i| keys.get(*i).map(str::to_string)).collect::<Vec<_>>()),
+        Column::new("recency_days".into(), pick(&|i| res.inputs[i].recency_days.map(|d| d as i64))),
+        Column::new("frequency".into(), idx.iter().map(|i| res.inputs[*i].frequency).collect::<Vec<f64>>()),
+        Column::new("monetary".into(), idx.iter().map(|i| res.inputs[*i].monetary).collect::<Vec<f64>>()),
+        Column::new("rfm_recency".into(), pick(&|i| res.scores[i].as_ref().map(|s| s.r as i64))),
+        Column::new("rfm_frequency".into(), pick(&|i| res.scores[i].as_ref().map(|s| s.f as i64))),
+        Column::new("rfm_monetary".into(), pick(&|i| res.scores[i].as_ref().map(|s| s.m as i64))),
+        Column::new("rfm_score".into(), idx.iter().map(|i| res.scores[*i].as_ref().map(rfm::score_text)).collect::<Vec<_>>()),
+        Column::new("rfm_class".into(), idx.iter().map(|i| res.classes[*i].clone()).collect::<Vec<_>>()),
+    ];
+    let mut out = DataFrame::new_infer_height(cols)?;
+    output::write_atomic(&mut out, path, output::format_for(path), &CsvStyle { separator: b',', bom: false })
+}

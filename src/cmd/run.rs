@@ -1,0 +1,183 @@
+//! `audience run`: evaluate segments and write each one's recipients, whole
+//! or not at all.
+
+use std::collections::HashSet;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use polars::prelude::*;
+
+use crate::cli::{Common, TableFormat};
+use crate::engine::{Evaluation, OutCol, SegmentResult, Want};
+use crate::output::{self, CsvStyle};
+use crate::segment::ast::{Format, Segment};
+use crate::session::{Session, UsageError};
+
+pub fn run(common: &Common, aliases: &[String], union: &[String], union_out: Option<&Path>) -> Result<ExitCode> {
+    let session = Session::open(common)?;
+    if !union.is_empty() && union_out.is_none() {
+        return Err(UsageError("--union needs -o FILE, the list to write".into()).into());
+    }
+    let requested = session.select(if union.is_empty() { aliases } else { union })?;
+    let data = session.load_data()?;
+    data.notes.print();
+    let progress = Progress::new(requested.len() as u64 + 1);
+    progress.say("evaluating segments");
+    let eval = session.evaluate(&data, &requested, Want { export_columns: true, ..Want::default() })?;
+    progress.tick();
+
+    if let Some(out) = union_out {
+        let code = write_union(&session, &eval, out)?;
+        progress.finish();
+        return Ok(code);
+    }
+
+    let out_dir = &session.project.output;
+    std::fs::create_dir_all(out_dir).with_context(|| format!("{}: cannot create the output folder", out_dir.display()))?;
+    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let mut failed: Vec<String> = Vec::new();
+    let mut written: HashSet<String> = HashSet::new();
+    for (seg, res) in requested.iter().zip(&eval.results) {
+        progress.say(&format!("writing {}", seg.alias));
+        if let Some(msg) = bounds_failure(seg, res) {
+            failed.push(format!("{}: {msg}; its previous export was kept", seg.alias));
+            progress.tick();
+            continue;
+        }
+        let target = out_dir.join(format!("{}.{}", seg.alias, seg.export.format.extension()));
+        let mut df = select_recipients(&eval, &res.recipient_col, &res.columns)?;
+        let style = CsvStyle { separator: seg.export.separator, bom: seg.export.bom };
+        match output::write_temp(&mut df, &target, seg.export.format, &style) {
+            Ok(tmp) => staged.push((tmp, target)),
+            Err(e) => {
+                for (tmp, _) in &staged {
+                    let _ = std::fs::remove_file(tmp);
+                }
+                return Err(e);
+            }
+        }
+        written.insert(seg.alias.clone());
+        progress.tick();
+    }
+    for (tmp, target) in &staged {
+        std::fs::rename(tmp, target).with_context(|| format!("{}: cannot move the finished list into place", target.display()))?;
+    }
+    progress.finish();
+    audit(&session, &requested, &eval.results, &written)?;
+    super::print_rows(super::COUNT_HEADER, super::COUNT_KEYS, &super::count_rows(&session, &eval.results), TableFormat::Table)?;
+    eprintln!("wrote {} list(s) to {}", staged.len(), out_dir.display());
+    warn_stale(&session, out_dir);
+    if failed.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        for f in &failed {
+            eprintln!("expectation failed: {f}");
+        }
+        Ok(ExitCode::from(1))
+    }
+}
+
+/// Why a segment's `expect` min/max forbids replacing its export, if it does.
+pub fn bounds_failure(seg: &Segment, res: &SegmentResult) -> Option<String> {
+    let n = res.counts.recipients;
+    if let Some(min) = seg.expect.min.filter(|m| n < *m) {
+        return Some(format!("{n} recipients, below the expected min of {min}"));
+    }
+    if let Some(max) = seg.expect.max.filter(|m| n > *m) {
+        return Some(format!("{n} recipients, above the expected max of {max}"));
+    }
+    None
+}
+
+pub fn select_recipients(eval: &Evaluation, recipient_col: &str, columns: &[OutCol]) -> Result<DataFrame> {
+    let exprs: Vec<Expr> = columns.iter().map(|c| c.expr.clone().alias(c.header.as_str())).collect();
+    Ok(eval.frame.clone().lazy().filter(col(recipient_col)).select(exprs).collect()?)
+}
+
+fn write_union(session: &Session, eval: &Evaluation, out: &Path) -> Result<ExitCode> {
+    let any = eval.results.iter().map(|r| col(r.recipient_col.as_str())).reduce(Expr::or).unwrap_or(lit(false));
+    let columns = &eval.results[0].columns;
+    let exprs: Vec<Expr> = columns.iter().map(|c| c.expr.clone().alias(c.header.as_str())).collect();
+    let mut df = eval.frame.clone().lazy().filter(any).select(exprs).collect()?;
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    output::write_atomic(&mut df, out, output::format_for(out), &CsvStyle { separator: b',', bom: false })?;
+    let _ = session;
+    eprintln!("wrote {} recipient(s) of {} segment(s) to {}", df.height(), eval.results.len(), out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One JSON line per segment in OUTPUT/.audience/runs.jsonl.
+fn audit(session: &Session, requested: &[&Segment], results: &[SegmentResult], written: &HashSet<String>) -> Result<()> {
+    let dir = session.project.output.join(".audience");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("runs.jsonl");
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&path).with_context(|| format!("{}: cannot append", path.display()))?;
+    let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    for (s, r) in requested.iter().zip(results) {
+        let line = serde_json::json!({
+            "time": time,
+            "as_of": session.project.as_of.to_string(),
+            "alias": s.alias,
+            "segment_sha256": s.hash,
+            "members": r.counts.members,
+            "recipients": r.counts.recipients,
+            "reasons": {"suppressed": r.counts.suppressed, "no_consent": r.counts.no_consent, "invalid_email": r.counts.invalid_email},
+            "written": written.contains(&s.alias),
+        });
+        writeln!(f, "{line}")?;
+    }
+    Ok(())
+}
+
+/// Lists in OUTPUT that no segment produces any more.
+fn warn_stale(session: &Session, out_dir: &Path) {
+    let produced: HashSet<String> = session.segments.iter().map(|s| format!("{}.{}", s.alias, s.export.format.extension())).collect();
+    let Ok(entries) = std::fs::read_dir(out_dir) else { return };
+    let mut stale: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| !n.starts_with('.'))
+        .filter(|n| [Format::Csv, Format::Parquet, Format::Jsonl].iter().any(|f| n.ends_with(&format!(".{}", f.extension()))))
+        .filter(|n| !produced.contains(n))
+        .collect();
+    stale.sort();
+    for n in stale {
+        eprintln!("warning: {} is produced by no segment any more; delete it if the mailer should stop using it", out_dir.join(n).display());
+    }
+}
+
+/// A progress bar on stderr when it is a terminal; silent otherwise (cron).
+struct Progress(Option<indicatif::ProgressBar>);
+
+impl Progress {
+    fn new(len: u64) -> Self {
+        if !std::io::stderr().is_terminal() {
+            return Progress(None);
+        }
+        let bar = indicatif::ProgressBar::new(len);
+        bar.set_style(indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}").expect("valid template"));
+        Progress(Some(bar))
+    }
+
+    fn say(&self, msg: &str) {
+        if let Some(b) = &self.0 {
+            b.set_message(msg.to_string());
+        }
+    }
+
+    fn tick(&self) {
+        if let Some(b) = &self.0 {
+            b.inc(1);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.0 {
+            b.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! `audience show`: a segment's counts, its first recipients, and with
+//! `--explain` what each top-level condition keeps.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::cli::{Common, TableFormat};
+use crate::engine::{Context, Want};
+use crate::segment::ast::{Cond, KeyList, Segment};
+use crate::session::Session;
+
+pub fn run(common: &Common, alias: &str, limit: usize, explain: bool) -> Result<ExitCode> {
+    let session = Session::open(common)?;
+    let seg = session.select(&[alias.to_string()])?[0];
+    let data = session.load_data()?;
+    data.notes.print();
+    let eval = session.evaluate(&data, &[seg], Want { export_columns: true, ..Want::default() })?;
+    let res = &eval.results[0];
+    super::print_rows(super::COUNT_HEADER, super::COUNT_KEYS, &super::count_rows(&session, &eval.results), TableFormat::Table)?;
+
+    let df = super::run::select_recipients(&eval, &res.recipient_col, &res.columns)?;
+    let headers: Vec<String> = res.columns.iter().map(|c| c.header.clone()).collect();
+    let mut t = crate::output::table(headers);
+    for row in crate::output::text_rows(&df, limit)? {
+        t.add_row(row);
+    }
+    println!("{t}");
+    if df.height() > limit {
+        println!("… and {} more recipient(s) (--limit to see more)", df.height() - limit);
+    }
+
+    if explain {
+        explain_conditions(&session, &data, seg)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Counts, for each top-level condition, the contacts it keeps alone and the
+/// members left once it is added to the ones before it.
+fn explain_conditions(session: &Session, data: &crate::load::Dataset, seg: &Segment) -> Result<()> {
+    let parts: Vec<Cond> = match &seg.filter {
+        Some(Cond::All(cs, _)) => cs.clone(),
+        Some(c) => vec![c.clone()],
+        None => vec![],
+    };
+    let mut probes: Vec<Segment> = Vec::new();
+    for (i, c) in parts.iter().enumerate() {
+        let alone = Segment { alias: format!("__alone{i}"), filter: Some(c.clone()), include: KeyList::None, exclude: KeyList::None, ..seg.clone() };
+        let upto = Segment { alias: format!("__upto{i}"), filter: Some(Cond::All(parts[..=i].to_vec(), "where.all".into())), include: KeyList::None, exclude: KeyList::None, ..seg.clone() };
+        probes.push(alone);
+        probes.push(upto);
+    }
+    let mut all = session.segments.clone();
+    all.extend(probes.iter().cloned());
+    let ctx = Context { project: &session.project, data, segments: &all };
+    let refs: Vec<&Segment> = probes.iter().collect();
+    let mut notes = Vec::new();
+    let eval = match ctx.evaluate(&refs, Want::default(), &mut notes) {
+        Ok(e) => e,
+        Err(_) => return Ok(()),
+    };
+    let mut t = crate::output::table(vec!["#".into(), "condition".into(), "keeps alone".into(), "members so far".into()]);
+    let total = data.contacts.height();
+    t.add_row(vec!["".into(), format!("every contact{}", if seg.scope.is_some() { " (within scope)" } else { "" }), total.to_string(), total.to_string()]);
+    for (i, c) in parts.iter().enumerate() {
+        let alone = eval.results[2 * i].counts.members;
+        let upto = eval.results[2 * i + 1].counts.members;
+        t.add_row(vec![(i + 1).to_string(), describe(c), alone.to_string(), upto.to_string()]);
+    }
+    println!("{t}");
+    Ok(())
+}
+
+/// A condition in one short line.
+pub fn describe(c: &Cond) -> String {
+    use crate::yamldoc::scalar_text;
+    let value = |v: &Option<serde_yaml::Value>| match v {
+        Some(serde_yaml::Value::Sequence(s)) => format!(" [{}]", s.iter().filter_map(scalar_text).collect::<Vec<_>>().join(", ")),
+        Some(v) => format!(" {}", scalar_text(v).unwrap_or_default()),
+        None => String::new(),
+    };
+    match c {
+        Cond::All(cs, _) => format!("all of {} conditions", cs.len()),
+        Cond::Any(cs, _) => format!("any of {} conditions", cs.len()),
+        Cond::Not(c, _) => format!("not ({})", describe(c)),
+        Cond::Field(l) => format!("{} {}{}", l.field, l.op.name(), value(&l.value)),
+        Cond::Table(a, l) => {
+            let filter = if a.filter.is_some() { " where …" } else { "" };
+            format!("{} of {}{}{} {}{}", a.agg.name(), a.table, a.field.as_ref().map(|f| format!(".{f}")).unwrap_or_default(), filter, l.op.name(), value(&l.value))
+        }
+        Cond::Segment(a, _) => format!("member of {a}"),
+    }
+}

@@ -1,0 +1,338 @@
+//! From segments to masks: compiles every requested segment (and those they
+//! refer to) over one feature table, then evaluates all masks in one query.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+use anyhow::{anyhow, Result};
+use polars::prelude::*;
+
+use crate::features::{member_column, Plan};
+use crate::load::{read_key_list, Dataset, FieldType, KEY};
+use crate::project::Project;
+use crate::rfm_fields;
+use crate::segment::ast::{KeyList, Purpose, Segment};
+use crate::segment::compile::CompileError;
+
+/// A compile problem and the file it is in (None: the project file).
+pub type Located = (Option<PathBuf>, CompileError);
+
+pub enum EvalError {
+    Compile(Vec<Located>),
+    Other(anyhow::Error),
+}
+
+impl From<anyhow::Error> for EvalError {
+    fn from(e: anyhow::Error) -> Self {
+        EvalError::Other(e)
+    }
+}
+
+impl From<PolarsError> for EvalError {
+    fn from(e: PolarsError) -> Self {
+        EvalError::Other(anyhow!(e))
+    }
+}
+
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Counts {
+    pub members: u64,
+    pub recipients: u64,
+    pub suppressed: u64,
+    pub no_consent: u64,
+    pub invalid_email: u64,
+}
+
+/// One output column: its header and the expression giving it.
+pub struct OutCol {
+    pub header: String,
+    pub expr: Expr,
+    pub ty: FieldType,
+}
+
+pub struct SegmentResult {
+    pub alias: String,
+    pub counts: Counts,
+    pub member_col: String,
+    pub recipient_col: String,
+    pub columns: Vec<OutCol>,
+}
+
+pub struct Evaluation {
+    /// Features plus the member and recipient columns of every requested segment.
+    pub frame: DataFrame,
+    pub results: Vec<SegmentResult>,
+}
+
+pub fn recipient_column(alias: &str) -> String {
+    format!("__recipient:{alias}")
+}
+
+/// Orders `wanted` and everything they refer to so that a segment comes after
+/// the ones it uses. A cycle is an error naming it.
+pub fn dependency_order<'s>(all: &'s [Segment], wanted: &[&str]) -> Result<Vec<&'s Segment>, Vec<Located>> {
+    let by_alias: HashMap<&str, &Segment> = all.iter().map(|s| (s.alias.as_str(), s)).collect();
+    let mut order = Vec::new();
+    let mut done: HashSet<&str> = HashSet::new();
+    let mut errors = Vec::new();
+    fn visit<'s>(
+        s: &'s Segment,
+        by_alias: &HashMap<&str, &'s Segment>,
+        stack: &mut Vec<&'s str>,
+        done: &mut HashSet<&'s str>,
+        order: &mut Vec<&'s Segment>,
+        errors: &mut Vec<Located>,
+    ) {
+        if done.contains(s.alias.as_str()) {
+            return;
+        }
+        if let Some(pos) = stack.iter().position(|a| *a == s.alias) {
+            let mut cycle: Vec<&str> = stack[pos..].to_vec();
+            cycle.push(&s.alias);
+            let path = s.references().into_iter().find(|(a, _)| a == stack[pos + 1.min(stack.len() - pos - 1)]).map(|(_, p)| p).unwrap_or_default();
+            errors.push((s.file.clone(), CompileError::new(&path, format!("segment references form a cycle: {}", cycle.join(" → "))).hint("a segment cannot include itself through other segments; remove one reference")));
+            return;
+        }
+        stack.push(&s.alias);
+        for (alias, path) in s.references() {
+            match by_alias.get(alias.as_str()) {
+                Some(r) => visit(r, by_alias, stack, done, order, errors),
+                None => {
+                    let names: Vec<&str> = by_alias.keys().copied().collect();
+                    let hint = crate::diag::did_you_mean(&alias, names.iter().copied()).unwrap_or_else(|| "run `audience count` to list the segments".into());
+                    errors.push((s.file.clone(), CompileError::new(&path, format!("no segment with alias `{alias}`")).hint(hint)));
+                }
+            }
+        }
+        stack.pop();
+        if errors.is_empty() && done.insert(&s.alias) {
+            order.push(s);
+        }
+    }
+    for w in wanted {
+        if let Some(s) = by_alias.get(w) {
+            let mut stack = Vec::new();
+            visit(s, &by_alias, &mut stack, &mut done, &mut order, &mut errors);
+        }
+    }
+    if errors.is_empty() {
+        Ok(order)
+    } else {
+        Err(errors)
+    }
+}
+
+/// What to compute beyond counts.
+#[derive(Default, Clone, Copy)]
+pub struct Want {
+    pub export_columns: bool,
+    /// Stop after compiling: `check` wants the errors, not the data.
+    pub compile_only: bool,
+}
+
+fn key_mask(keys: &[String]) -> Expr {
+    if keys.is_empty() {
+        lit(false)
+    } else {
+        col(KEY).is_in(lit(Series::new("".into(), keys.to_vec())), false).fill_null(lit(false))
+    }
+}
+
+pub struct Context<'a> {
+    pub project: &'a Project,
+    pub data: &'a Dataset,
+    pub segments: &'a [Segment],
+}
+
+impl<'a> Context<'a> {
+    fn keys(&self, list: &KeyList, notes: &mut Vec<String>, what: &str, alias: &str) -> Result<Vec<String>> {
+        let keys = match list {
+            KeyList::None => vec![],
+            KeyList::Inline(k) => k.iter().map(|k| self.data.normalize_key(k)).collect(),
+            KeyList::File(p) => read_key_list(p, self.data, &self.project.csv).map_err(|e| anyhow!("segment `{alias}`: {what}: {e}"))?,
+        };
+        if what == "include" {
+            let known = self.data.contact_keys();
+            let missing = keys.iter().filter(|k| !known.contains(*k)).count();
+            if missing > 0 {
+                notes.push(format!("segment `{alias}`: {missing} `include` key(s) are no contact and were ignored"));
+            }
+        }
+        Ok(keys)
+    }
+
+    /// Compiles and evaluates the requested segments together.
+    pub fn evaluate(&self, requested: &[&Segment], want: Want, notes: &mut Vec<String>) -> Result<Evaluation, EvalError> {
+        let wanted: Vec<&str> = requested.iter().map(|s| s.alias.as_str()).collect();
+        let order = dependency_order(self.segments, &wanted).map_err(EvalError::Compile)?;
+        let mut plan = Plan::new(self.data, self.project);
+        let mut errors: Vec<Located> = Vec::new();
+        let mut member_exprs: Vec<(String, Expr)> = Vec::new();
+        let mut scopes: HashMap<String, Option<usize>> = HashMap::new();
+        for s in &order {
+            let scope = match &s.scope {
+                Some(sc) => match plan.scope(sc) {
+                    Ok((id, cand)) => Some((id, cand)),
+                    Err(e) => {
+                        errors.push((locate_file(s, &e), e));
+                        continue;
+                    }
+                },
+                None => None,
+            };
+            let filter = match &s.filter {
+                Some(c) => match plan.cond(c, scope.as_ref().map(|(id, _)| *id)) {
+                    Ok(e) => Some(e),
+                    Err(e) => {
+                        errors.push((locate_file(s, &e), e));
+                        continue;
+                    }
+                },
+                None => None,
+            };
+            let base = match (filter, &scope) {
+                (Some(f), Some((_, cand))) => f.and(cand.clone()),
+                (Some(f), None) => f,
+                (None, Some((_, cand))) => cand.clone(),
+                (None, None) => lit(false),
+            };
+            let include = self.keys(&s.include, notes, "include", &s.alias)?;
+            let exclude = self.keys(&s.exclude, notes, "exclude", &s.alias)?;
+            let members = base.or(key_mask(&include)).and(key_mask(&exclude).not());
+            scopes.insert(s.alias.clone(), scope.map(|(id, _)| id));
+            member_exprs.push((member_column(&s.alias), members));
+        }
+        let mut columns: HashMap<String, Vec<OutCol>> = HashMap::new();
+        if want.export_columns {
+            for s in requested {
+                match self.export_columns(&mut plan, s, scopes.get(&s.alias).copied().flatten()) {
+                    Ok(c) => {
+                        columns.insert(s.alias.clone(), c);
+                    }
+                    Err(e) => errors.push((locate_file(s, &e), e)),
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(EvalError::Compile(errors));
+        }
+        if want.compile_only {
+            return Ok(Evaluation { frame: DataFrame::empty(), results: Vec::new() });
+        }
+
+        let mut df = plan.features()?.collect()?;
+        if plan.needs_rfm {
+            let (f, m, r) = plan.rfm_inputs().map_err(|e| EvalError::Compile(vec![(None, e)]))?;
+            df = rfm_fields::add_columns(df, self.project, &f, &m, &r)?;
+        }
+
+        let consent_ok = self.consent_expr(notes, requested);
+        let valid = if self.data.email_key { col(KEY).str().contains(lit(crate::text::EMAIL_PATTERN), true).fill_null(lit(false)) } else { lit(true) };
+        let supp = self.suppress_masks()?;
+        let mut lf = df.lazy();
+        for (name, e) in member_exprs {
+            lf = lf.with_column(e.alias(name.as_str()));
+        }
+        let mut results = Vec::new();
+        let mut rcp_exprs = Vec::new();
+        let mut sums = Vec::new();
+        for (i, s) in requested.iter().enumerate() {
+            let m = col(member_column(&s.alias));
+            let sup = match s.purpose {
+                Purpose::Marketing => supp.all.clone().or(supp.marketing.clone()),
+                Purpose::Informational => supp.all.clone().or(supp.informational.clone()),
+            };
+            let consent = if s.purpose == Purpose::Marketing { consent_ok.clone() } else { lit(true) };
+            let kept = m.clone().and(sup.clone().not());
+            let rcp = kept.clone().and(consent.clone()).and(valid.clone());
+            rcp_exprs.push(rcp.alias(recipient_column(&s.alias).as_str()));
+            let n = |e: Expr, k: &str| e.cast(DataType::UInt64).sum().alias(format!("{i}:{k}").as_str());
+            sums.push(n(m.clone(), "members"));
+            sums.push(n(m.clone().and(sup), "suppressed"));
+            sums.push(n(kept.clone().and(consent.clone().not()), "no_consent"));
+            sums.push(n(kept.and(consent).and(valid.clone().not()), "invalid_email"));
+            results.push(SegmentResult {
+                alias: s.alias.clone(),
+                counts: Counts::default(),
+                member_col: member_column(&s.alias),
+                recipient_col: recipient_column(&s.alias),
+                columns: columns.remove(&s.alias).unwrap_or_default(),
+            });
+        }
+        let frame = lf.with_columns(rcp_exprs).collect()?;
+        let totals = frame.clone().lazy().select(sums).collect()?;
+        let get = |name: String| -> u64 { totals.column(&name).ok().and_then(|c| c.u64().ok()?.get(0)).unwrap_or(0) };
+        for (i, r) in results.iter_mut().enumerate() {
+            let c = &mut r.counts;
+            c.members = get(format!("{i}:members"));
+            c.suppressed = get(format!("{i}:suppressed"));
+            c.no_consent = get(format!("{i}:no_consent"));
+            c.invalid_email = get(format!("{i}:invalid_email"));
+            c.recipients = c.members - c.suppressed - c.no_consent - c.invalid_email;
+        }
+        Ok(Evaluation { frame, results })
+    }
+
+    fn consent_expr(&self, notes: &mut Vec<String>, requested: &[&Segment]) -> Expr {
+        match &self.data.consent {
+            Some(c) => {
+                let ty = self.data.column_type(c).unwrap_or(FieldType::Text);
+                let leaf = crate::segment::ast::Leaf { field: c.clone(), op: crate::segment::ast::Op::IsTrue, value: None, case_sensitive: false, path: String::new() };
+                crate::segment::compile::leaf_expr(col(c.as_str()), ty, c, &leaf, self.project.as_of).unwrap_or(lit(false))
+            }
+            None => {
+                if requested.iter().any(|s| s.purpose == Purpose::Marketing) {
+                    notes.push("no consent column is set (contacts.consent); marketing segments are exported without a consent filter".into());
+                }
+                lit(true)
+            }
+        }
+    }
+
+    fn suppress_masks(&self) -> Result<SuppressMasks> {
+        let mut all = Vec::new();
+        let mut marketing = Vec::new();
+        let mut informational = Vec::new();
+        for s in &self.project.suppress {
+            let keys = read_key_list(&s.path, self.data, &self.project.csv).map_err(|e| anyhow!("suppress: {e}"))?;
+            match s.purpose {
+                None => all.extend(keys),
+                Some(Purpose::Marketing) => marketing.extend(keys),
+                Some(Purpose::Informational) => informational.extend(keys),
+            }
+        }
+        Ok(SuppressMasks { all: key_mask(&all), marketing: key_mask(&marketing), informational: key_mask(&informational) })
+    }
+
+    /// The columns a segment exports: `export.columns` (default every contact
+    /// column), renamed.
+    fn export_columns(&self, plan: &mut Plan, s: &Segment, scope: Option<usize>) -> Result<Vec<OutCol>, CompileError> {
+        let names: Vec<(String, String)> = match &s.export.columns {
+            Some(c) => c.clone(),
+            None => self.data.columns.iter().map(|(n, _)| (n.clone(), String::new())).collect(),
+        };
+        let mut out = Vec::new();
+        for (name, path) in names {
+            let r = plan.field(&name, scope, &path)?;
+            let header = s.export.rename.iter().find(|(from, _)| *from == name).map(|(_, to)| to.clone()).unwrap_or(name);
+            out.push(OutCol { header, expr: r.expr, ty: r.ty });
+        }
+        Ok(out)
+    }
+}
+
+struct SuppressMasks {
+    all: Expr,
+    marketing: Expr,
+    informational: Expr,
+}
+
+/// Which file a compile error belongs to: project-level definitions (metrics,
+/// tables, rfm) are in audience.yaml.
+pub fn locate_file(s: &Segment, e: &CompileError) -> Option<PathBuf> {
+    if ["metrics.", "tables.", "rfm."].iter().any(|p| e.path.starts_with(p)) {
+        None
+    } else {
+        s.file.clone()
+    }
+}

@@ -1,0 +1,445 @@
+//! The per-contact feature table: contact columns, then every aggregate any
+//! requested segment needs, computed in one group-by per (table, scope).
+//! Conditions compile to expressions over this table.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use crate::load::{Dataset, FieldType, TableData, KEY, ROW};
+use crate::project::Project;
+use crate::segment::ast::{Agg, AggDef, Cond, Leaf, Scope};
+use crate::segment::compile::{leaf_expr, CResult, CompileError};
+
+pub const BUILTINS: &[(&str, FieldType)] = &[
+    ("order_count", FieldType::Int),
+    ("total_spent", FieldType::Float),
+    ("avg_order_value", FieldType::Float),
+    ("first_order_date", FieldType::Date),
+    ("last_order_date", FieldType::Date),
+    ("days_since_last_order", FieldType::Int),
+];
+
+pub const RFM_FIELDS: &[(&str, FieldType)] = &[
+    ("rfm_recency", FieldType::Int),
+    ("rfm_frequency", FieldType::Int),
+    ("rfm_monetary", FieldType::Int),
+    ("rfm_score", FieldType::Text),
+    ("rfm_class", FieldType::Text),
+];
+
+/// What one aggregate column computes.
+#[derive(Clone, Debug)]
+enum Kind {
+    Def { filter: Option<Expr>, agg: Agg, field: Option<String> },
+    OrderCount,
+    TotalSpent,
+    FirstDate,
+    LastDate,
+    Rows,
+}
+
+#[derive(Clone, Debug)]
+struct AggCol {
+    table: String,
+    scope: Option<usize>,
+    kind: Kind,
+    name: String,
+    ty: FieldType,
+    zero_when_none: bool,
+}
+
+#[derive(Clone, Debug)]
+struct ScopeDef {
+    table: String,
+    filter: Option<Expr>,
+}
+
+/// Collects the aggregates that the compiled conditions refer to, so the
+/// feature table computes each once.
+pub struct Plan<'a> {
+    pub data: &'a Dataset,
+    pub project: &'a Project,
+    pub as_of: NaiveDate,
+    aggs: Vec<AggCol>,
+    by_key: HashMap<String, usize>,
+    scopes: Vec<ScopeDef>,
+    scope_keys: HashMap<String, usize>,
+    derived: Vec<(String, Expr)>,
+    derived_keys: HashMap<String, usize>,
+    pub needs_rfm: bool,
+}
+
+/// A field resolved in a segment's context: the expression over the feature
+/// table, and its type.
+pub struct Resolved {
+    pub expr: Expr,
+    pub ty: FieldType,
+}
+
+impl<'a> Plan<'a> {
+    pub fn new(data: &'a Dataset, project: &'a Project) -> Self {
+        Plan {
+            data,
+            project,
+            as_of: project.as_of,
+            aggs: Vec::new(),
+            by_key: HashMap::new(),
+            scopes: Vec::new(),
+            scope_keys: HashMap::new(),
+            derived: Vec::new(),
+            derived_keys: HashMap::new(),
+            needs_rfm: false,
+        }
+    }
+
+    fn table(&self, name: &str, path: &str) -> CResult<&'a TableData> {
+        self.data.table(name).ok_or_else(|| {
+            let names: Vec<&str> = self.data.tables.iter().map(|t| t.cfg.name.as_str()).collect();
+            let hint = crate::diag::did_you_mean(name, names.iter().copied()).unwrap_or_else(|| format!("tables: {}", names.join(", ")));
+            CompileError::new(path, format!("no table `{name}` in audience.yaml")).hint(hint)
+        })
+    }
+
+    /// Registers a segment's scope; returns its id and the candidate column.
+    pub fn scope(&mut self, s: &Scope) -> CResult<(usize, Expr)> {
+        let t = self.table(&s.table, &format!("{}.table", s.path))?;
+        let filter = match &s.filter {
+            Some(c) => Some(self.row_cond(t, c)?),
+            None => None,
+        };
+        let key = format!("{}|{:?}", s.table, filter);
+        let id = match self.scope_keys.get(&key) {
+            Some(id) => *id,
+            None => {
+                self.scopes.push(ScopeDef { table: s.table.clone(), filter });
+                self.scope_keys.insert(key, self.scopes.len() - 1);
+                self.scopes.len() - 1
+            }
+        };
+        let rows = self.add_agg(&s.table, Some(id), Kind::Rows, FieldType::Int, true);
+        Ok((id, col(rows).gt(lit(0))))
+    }
+
+    fn scope_for(&self, table: &str, scope: Option<usize>) -> Option<usize> {
+        scope.filter(|id| self.scopes[*id].table == table)
+    }
+
+    fn add_agg(&mut self, table: &str, scope: Option<usize>, kind: Kind, ty: FieldType, zero: bool) -> String {
+        let key = format!("{table}|{scope:?}|{kind:?}");
+        if let Some(i) = self.by_key.get(&key) {
+            return self.aggs[*i].name.clone();
+        }
+        let name = format!("__a{}", self.aggs.len());
+        self.aggs.push(AggCol { table: table.into(), scope, kind, name: name.clone(), ty, zero_when_none: zero });
+        self.by_key.insert(key, self.aggs.len() - 1);
+        name
+    }
+
+    fn add_derived(&mut self, key: String, expr: Expr) -> String {
+        if let Some(i) = self.derived_keys.get(&key) {
+            return self.derived[*i].0.clone();
+        }
+        let name = format!("__d{}", self.derived.len());
+        self.derived.push((name.clone(), expr));
+        self.derived_keys.insert(key, self.derived.len() - 1);
+        name
+    }
+
+    /// A named aggregate (metric or table condition) over the contact's rows.
+    pub fn agg(&mut self, def: &AggDef, scope: Option<usize>) -> CResult<Resolved> {
+        let t = self.table(&def.table, &format!("{}.table", def.path))?;
+        let field_ty = match &def.field {
+            Some(f) => Some(t.column_type(f).ok_or_else(|| {
+                let names: Vec<&str> = t.columns.iter().map(|(n, _)| n.as_str()).collect();
+                let hint = crate::diag::did_you_mean(f, names.iter().copied()).unwrap_or_else(|| format!("columns of `{}`: {}", def.table, names.join(", ")));
+                CompileError::new(&format!("{}.field", def.path), format!("table `{}` has no column `{f}`", def.table)).hint(hint)
+            })?),
+            None => None,
+        };
+        let ty = match (def.agg, field_ty) {
+            (Agg::Count | Agg::CountDistinct, _) => FieldType::Int,
+            (Agg::Sum, Some(t)) if t.is_number() => t,
+            (Agg::Avg, Some(t)) if t.is_number() => FieldType::Float,
+            (Agg::Sum | Agg::Avg, Some(t)) => {
+                return Err(CompileError::new(&format!("{}.field", def.path), format!("agg `{}` needs a number column; `{}` is {}", def.agg.name(), def.field.as_deref().unwrap_or(""), t.name())))
+            }
+            (Agg::First | Agg::Last, _) if t.cfg.date.is_none() => {
+                return Err(CompileError::new(&format!("{}.agg", def.path), format!("agg `{}` needs the table `{}` to have a `date` column in audience.yaml", def.agg.name(), def.table)))
+            }
+            (_, Some(t)) => t,
+            (_, None) => FieldType::Int,
+        };
+        let filter = match &def.filter {
+            Some(c) => Some(self.row_cond(t, c)?),
+            None => None,
+        };
+        let zero = matches!(def.agg, Agg::Count | Agg::CountDistinct | Agg::Sum);
+        let scope = self.scope_for(&def.table, scope);
+        let name = self.add_agg(&def.table, scope, Kind::Def { filter, agg: def.agg, field: def.field.clone() }, ty, zero);
+        Ok(Resolved { expr: col(name), ty })
+    }
+
+    fn builtin(&mut self, name: &str, scope: Option<usize>, path: &str) -> CResult<Resolved> {
+        self.builtin_on("orders", name, scope, path)
+    }
+
+    fn builtin_on(&mut self, table: &str, name: &str, scope: Option<usize>, path: &str) -> CResult<Resolved> {
+        let t = self.data.table(table).ok_or_else(|| {
+            CompileError::new(path, format!("`{name}` is computed from a table named `{table}`, and the project has none")).hint("add it under `tables:` in audience.yaml")
+        })?;
+        let scope = self.scope_for(table, scope);
+        let need = |what: &str, has: bool| -> CResult<()> {
+            if has {
+                Ok(())
+            } else {
+                Err(CompileError::new(path, format!("`{name}` needs table `{table}` to name its `{what}` column in audience.yaml")))
+            }
+        };
+        let count = |p: &mut Self| p.add_agg(table, scope, Kind::OrderCount, FieldType::Int, true);
+        Ok(match name {
+            "order_count" => Resolved { expr: col(count(self)), ty: FieldType::Int },
+            "total_spent" => {
+                need("amount", t.cfg.amount.is_some())?;
+                Resolved { expr: col(self.add_agg(table, scope, Kind::TotalSpent, FieldType::Float, true)), ty: FieldType::Float }
+            }
+            "avg_order_value" => {
+                need("amount", t.cfg.amount.is_some())?;
+                let total = self.add_agg(table, scope, Kind::TotalSpent, FieldType::Float, true);
+                let n = count(self);
+                let d = self.add_derived(
+                    format!("avg|{total}|{n}"),
+                    when(col(n.as_str()).gt(lit(0))).then(col(total) / col(n.as_str()).cast(DataType::Float64)).otherwise(lit(NULL).cast(DataType::Float64)),
+                );
+                Resolved { expr: col(d), ty: FieldType::Float }
+            }
+            "first_order_date" | "last_order_date" => {
+                need("date", t.cfg.date.is_some())?;
+                let kind = if name == "first_order_date" { Kind::FirstDate } else { Kind::LastDate };
+                Resolved { expr: col(self.add_agg(table, scope, kind, FieldType::Date, false)), ty: FieldType::Date }
+            }
+            "days_since_last_order" => {
+                need("date", t.cfg.date.is_some())?;
+                let last = self.add_agg(table, scope, Kind::LastDate, FieldType::Date, false);
+                let days = crate::dates::to_days(self.as_of);
+                let d = self.add_derived(format!("since|{last}"), (lit(days) - col(last).cast(DataType::Int32)).cast(DataType::Int64));
+                Resolved { expr: col(d), ty: FieldType::Int }
+            }
+            _ => unreachable!("not a built-in: {name}"),
+        })
+    }
+
+    /// The inputs of RFM: unscoped frequency, monetary and latest date over the RFM table.
+    pub fn rfm_inputs(&mut self) -> CResult<(String, String, String)> {
+        let table = self.project.rfm.table.clone();
+        let t = self.data.table(&table).ok_or_else(|| CompileError::new("rfm.table", format!("RFM needs the table `{table}`, which audience.yaml does not define")))?;
+        if t.cfg.date.is_none() || t.cfg.amount.is_none() {
+            return Err(CompileError::new("rfm.table", format!("RFM needs table `{table}` to name its `date` and `amount` columns")));
+        }
+        let f = self.add_agg(&table, None, Kind::OrderCount, FieldType::Int, true);
+        let m = self.add_agg(&table, None, Kind::TotalSpent, FieldType::Float, true);
+        let r = self.add_agg(&table, None, Kind::LastDate, FieldType::Date, false);
+        self.needs_rfm = true;
+        Ok((f, m, r))
+    }
+
+    /// A contact-level field by name, in a segment's scope.
+    pub fn field(&mut self, name: &str, scope: Option<usize>, path: &str) -> CResult<Resolved> {
+        if let Some(ty) = self.data.column_type(name) {
+            return Ok(Resolved { expr: col(name), ty });
+        }
+        if BUILTINS.iter().any(|(n, _)| *n == name) {
+            return self.builtin(name, scope, path);
+        }
+        if let Some(m) = self.project.metrics.iter().find(|m| m.name == name) {
+            let def = m.def.clone();
+            return self.agg(&def, scope);
+        }
+        if let Some((_, ty)) = RFM_FIELDS.iter().find(|(n, _)| *n == name) {
+            self.rfm_inputs()?;
+            return Ok(Resolved { expr: col(name), ty: *ty });
+        }
+        let names = self.field_names();
+        let hint = crate::diag::did_you_mean(name, names.iter().map(String::as_str)).unwrap_or_else(|| "run `audience fields` to list every field".into());
+        Err(CompileError::new(path, format!("no field `{name}`: it is not a contacts column, a built-in metric, an RFM field or a metric")).hint(hint))
+    }
+
+    pub fn field_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.data.columns.iter().map(|(n, _)| n.clone()).collect();
+        names.extend(BUILTINS.iter().map(|(n, _)| n.to_string()));
+        names.extend(self.project.metrics.iter().map(|m| m.name.clone()));
+        names.extend(RFM_FIELDS.iter().map(|(n, _)| n.to_string()));
+        names
+    }
+
+    /// A condition over one table's rows (a table's or a scope's `where`).
+    pub fn row_cond(&self, t: &TableData, c: &Cond) -> CResult<Expr> {
+        match c {
+            Cond::All(cs, _) => cs.iter().try_fold(lit(true), |acc, c| Ok(acc.and(self.row_cond(t, c)?))),
+            Cond::Any(cs, _) => cs.iter().try_fold(lit(false), |acc, c| Ok(acc.or(self.row_cond(t, c)?))),
+            Cond::Not(c, _) => Ok(self.row_cond(t, c)?.not()),
+            Cond::Field(l) => {
+                let ty = t.column_type(&l.field).ok_or_else(|| {
+                    let names: Vec<&str> = t.columns.iter().map(|(n, _)| n.as_str()).collect();
+                    let hint = crate::diag::did_you_mean(&l.field, names.iter().copied()).unwrap_or_else(|| format!("columns of `{}`: {}", t.cfg.name, names.join(", ")));
+                    CompileError::new(&format!("{}.field", l.path), format!("table `{}` has no column `{}`", t.cfg.name, l.field)).hint(hint)
+                })?;
+                let e = if l.field == t.cfg.source.key { col(KEY) } else { col(l.field.as_str()) };
+                leaf_expr(e, ty, &l.field, l, self.as_of)
+            }
+            Cond::Table(a, _) => Err(CompileError::new(&a.path, "a table condition cannot stand inside a table's `where`")),
+            Cond::Segment(_, p) => Err(CompileError::new(p, "a segment reference cannot stand inside a table's `where`")),
+        }
+    }
+
+    /// A contact-level condition. Segment references read the member column
+    /// of the referenced segment, computed before this one.
+    pub fn cond(&mut self, c: &Cond, scope: Option<usize>) -> CResult<Expr> {
+        match c {
+            Cond::All(cs, _) => {
+                let mut acc = lit(true);
+                for c in cs {
+                    acc = acc.and(self.cond(c, scope)?);
+                }
+                Ok(acc)
+            }
+            Cond::Any(cs, _) => {
+                let mut acc = lit(false);
+                for c in cs {
+                    acc = acc.or(self.cond(c, scope)?);
+                }
+                Ok(acc)
+            }
+            Cond::Not(c, _) => Ok(self.cond(c, scope)?.not()),
+            Cond::Field(l) => {
+                let r = self.field(&l.field, scope, &format!("{}.field", l.path))?;
+                leaf_expr(r.expr, r.ty, &l.field, l, self.as_of)
+            }
+            Cond::Table(def, l) => {
+                let r = self.agg(def, scope)?;
+                let label = format!("{}({})", def.agg.name(), def.field.as_deref().unwrap_or(&def.table));
+                leaf_expr(r.expr, r.ty, &label, &Leaf { path: l.path.clone(), ..l.clone() }, self.as_of)
+            }
+            Cond::Segment(alias, _) => Ok(col(member_column(alias))),
+        }
+    }
+
+    /// Builds the feature table: contacts joined with one aggregation per
+    /// (table, scope).
+    pub fn features(&self) -> PolarsResult<LazyFrame> {
+        let mut lf = self.data.contacts.clone().lazy();
+        let mut groups: Vec<(String, Option<usize>)> = Vec::new();
+        for a in &self.aggs {
+            let g = (a.table.clone(), a.scope);
+            if !groups.contains(&g) {
+                groups.push(g);
+            }
+        }
+        for (table, scope) in groups {
+            let t = self.data.table(&table).expect("resolved during compile");
+            let mut rows = t.df.clone().lazy();
+            if let Some(w) = &t.cfg.filter {
+                let e = self.row_cond(t, w).map_err(|e| polars_err!(ComputeError: "{}", e.message))?;
+                rows = rows.filter(e);
+            }
+            if let Some(id) = scope {
+                if let Some(f) = &self.scopes[id].filter {
+                    rows = rows.filter(f.clone());
+                }
+            }
+            let exprs: Vec<Expr> = self.aggs.iter().filter(|a| a.table == table && a.scope == scope).map(|a| agg_expr(t, a)).collect();
+            let agg = rows.group_by([col(KEY)]).agg(exprs);
+            let args = JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) };
+            lf = lf.join(agg, [col(KEY)], [col(KEY)], args);
+        }
+        let fills: Vec<Expr> = self
+            .aggs
+            .iter()
+            .filter(|a| a.zero_when_none)
+            .map(|a| col(a.name.as_str()).fill_null(lit(0)).alias(a.name.as_str()))
+            .collect();
+        if !fills.is_empty() {
+            lf = lf.with_columns(fills);
+        }
+        for (name, e) in &self.derived {
+            lf = lf.with_column(e.clone().alias(name.as_str()));
+        }
+        Ok(lf)
+    }
+}
+
+pub fn member_column(alias: &str) -> String {
+    format!("__member:{alias}")
+}
+
+fn agg_expr(t: &TableData, a: &AggCol) -> Expr {
+    let cfg = &t.cfg;
+    let only = |e: Expr, f: &Option<Expr>| match f {
+        Some(w) => e.filter(w.clone()),
+        None => e,
+    };
+    let date = cfg.date.as_deref();
+    let e = match &a.kind {
+        Kind::Rows => len().cast(DataType::Int64),
+        Kind::OrderCount => order_count(cfg.id.as_deref(), &None),
+        Kind::TotalSpent => col(cfg.amount.as_deref().unwrap_or_default()).cast(DataType::Float64).sum(),
+        Kind::FirstDate | Kind::LastDate => {
+            let d = col(date.unwrap_or_default());
+            let d = if matches!(t.column_type(date.unwrap_or_default()), Some(FieldType::Datetime)) { d.dt().date() } else { d };
+            if matches!(a.kind, Kind::FirstDate) {
+                d.min()
+            } else {
+                d.max()
+            }
+        }
+        Kind::Def { filter, agg, field } => {
+            let f = || col(field.as_deref().unwrap_or_default());
+            match agg {
+                Agg::Count => match filter {
+                    Some(w) => w.clone().cast(DataType::Int64).sum(),
+                    None => len().cast(DataType::Int64),
+                },
+                Agg::CountDistinct => only(f(), filter).drop_nulls().n_unique().cast(DataType::Int64),
+                Agg::Sum => only(f(), filter).sum(),
+                Agg::Avg => only(f(), filter).cast(DataType::Float64).mean(),
+                Agg::Min => only(f(), filter).min(),
+                Agg::Max => only(f(), filter).max(),
+                Agg::First | Agg::Last => {
+                    let d = col(date.unwrap_or_default());
+                    let dated = d.clone().is_not_null();
+                    let keep = match filter {
+                        Some(w) => w.clone().and(dated),
+                        None => dated,
+                    };
+                    let sorted = f().filter(keep.clone()).sort_by([d.filter(keep.clone()), col(ROW).filter(keep)], SortMultipleOptions::default());
+                    if *agg == Agg::First {
+                        sorted.first()
+                    } else {
+                        sorted.last()
+                    }
+                }
+            }
+        }
+    };
+    e.alias(a.name.as_str())
+}
+
+/// Orders: distinct ids, a row without an id being an order of its own.
+fn order_count(id: Option<&str>, filter: &Option<Expr>) -> Expr {
+    match id {
+        Some(id) => {
+            let c = match filter {
+                Some(w) => col(id).filter(w.clone()),
+                None => col(id),
+            };
+            (c.clone().drop_nulls().n_unique().cast(DataType::Int64) + c.null_count().cast(DataType::Int64)).cast(DataType::Int64)
+        }
+        None => len().cast(DataType::Int64),
+    }
+}
+
+/// Export or explain: the type of a resolved column, for formatting.
+pub fn field_type_of(plan: &Plan, name: &str) -> Option<FieldType> {
+    plan.data.column_type(name).or_else(|| BUILTINS.iter().chain(RFM_FIELDS).find(|(n, _)| *n == name).map(|(_, t)| *t))
+}

@@ -1,0 +1,775 @@
+//! Reading CSV exports as they come out of real tools: BOM, separators other
+//! than the comma, Windows-1252 bytes, `\r\n` line ends, quoted fields over
+//! several lines. The result is a table of trimmed text cells; typing is
+//! `infer`'s job.
+//!
+//! The parser is written by hand rather than on the `csv` crate because the
+//! messages need what that crate does not give: the line where an unclosed
+//! quote starts, and the line of every ragged row.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+
+/// Separators `separator: auto` chooses from, in order of preference on a tie.
+const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
+/// Records looked at by separator detection.
+const DETECT_RECORDS: usize = 50;
+/// Ragged rows named one by one in the error before the rest are counted.
+const RAGGED_SHOWN: usize = 5;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Encoding {
+    /// UTF-8 when the bytes are valid UTF-8, else Windows-1252.
+    #[default]
+    Auto,
+    Utf8,
+    Windows1252,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct CsvDialect {
+    /// `None` picks among `,` `;` tab `|` from the first lines.
+    pub separator: Option<u8>,
+    pub encoding: Encoding,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RawTable {
+    /// Trimmed header names, BOM stripped.
+    pub headers: Vec<String>,
+    /// Column-major cells, trimmed; an empty or blank cell is `None`.
+    pub columns: Vec<Vec<Option<String>>>,
+    /// 1-based line in its file where each data row starts.
+    pub row_lines: Vec<u64>,
+    /// Things worth telling the user that are not errors.
+    pub notes: Vec<String>,
+    /// The files read, in order, each with its number of rows: row `i` comes
+    /// from the file whose range holds it (see [`RawTable::origin`]).
+    pub files: Vec<(PathBuf, usize)>,
+}
+
+impl RawTable {
+    pub fn row_count(&self) -> usize {
+        self.row_lines.len()
+    }
+
+    /// The file and line a data row comes from, for messages.
+    pub fn origin(&self, row: usize) -> Option<(&Path, u64)> {
+        let line = *self.row_lines.get(row)?;
+        let mut start = 0;
+        for (path, n) in &self.files {
+            if row < start + n {
+                return Some((path.as_path(), line));
+            }
+            start += n;
+        }
+        None
+    }
+
+    /// The index of the column named exactly `name`.
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.headers.iter().position(|h| h == name)
+    }
+}
+
+/// Reads one CSV file into trimmed text cells.
+pub fn read_csv(path: &Path, dialect: &CsvDialect) -> Result<RawTable> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).with_context(|| format!("{file}: cannot read the file"))?;
+    let mut notes = Vec::new();
+    let text = decode(&bytes, dialect.encoding, &file, &mut notes)?;
+    let separator = dialect.separator.unwrap_or_else(|| detect_separator(&text));
+
+    let mut parser = Parser::new(&text, separator);
+    let (header, header_line) = loop {
+        match parser.next_record().map_err(|e| e.into_error(&file))? {
+            None => bail!(
+                "{file}: the file is empty; it needs at least a header line naming the columns"
+            ),
+            Some(rec) if rec.is_blank() => continue,
+            Some(rec) => break (rec.fields, rec.line),
+        }
+    };
+    let headers = check_headers(header, header_line, &file)?;
+    let width = headers.len();
+
+    let mut columns: Vec<Vec<Option<String>>> = vec![Vec::new(); width];
+    let mut row_lines = Vec::new();
+    let mut ragged: Vec<(u64, usize)> = Vec::new();
+    while let Some(rec) = parser.next_record().map_err(|e| e.into_error(&file))? {
+        if rec.is_blank() {
+            continue;
+        }
+        let n = rec.fields.len();
+        // Extra fields are tolerated when empty: many tools end each line with
+        // a separator.
+        if n < width || rec.fields[width..].iter().any(|f| !f.trim().is_empty()) {
+            ragged.push((rec.line, n));
+            continue;
+        }
+        for (column, field) in columns.iter_mut().zip(rec.fields) {
+            column.push(cell(field));
+        }
+        row_lines.push(rec.line);
+    }
+    if !ragged.is_empty() {
+        return Err(ragged_error(
+            &file,
+            &ragged,
+            width,
+            separator,
+            dialect.separator.is_none(),
+        ));
+    }
+
+    let rows = row_lines.len();
+    Ok(RawTable {
+        headers,
+        columns,
+        row_lines,
+        notes,
+        files: vec![(path.to_path_buf(), rows)],
+    })
+}
+
+/// Reads the files a glob matched (already sorted) into one table. They must
+/// have the same column names, in any order; columns follow the first file.
+pub fn read_csv_files(paths: &[PathBuf], dialect: &CsvDialect) -> Result<RawTable> {
+    let Some((first_path, rest)) = paths.split_first() else {
+        bail!("no files to read (the pattern matched nothing)");
+    };
+    let mut table = read_csv(first_path, dialect)?;
+    let mut problems = Vec::new();
+    for path in rest {
+        let other = read_csv(path, dialect)?;
+        let positions: HashMap<&str, usize> = other
+            .headers
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.as_str(), i))
+            .collect();
+        let missing: Vec<&str> = table
+            .headers
+            .iter()
+            .filter(|h| !positions.contains_key(h.as_str()))
+            .map(String::as_str)
+            .collect();
+        let known: HashSet<&str> = table.headers.iter().map(String::as_str).collect();
+        let extra: Vec<&str> = other
+            .headers
+            .iter()
+            .filter(|h| !known.contains(h.as_str()))
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() || !extra.is_empty() {
+            let mut what = Vec::new();
+            if !missing.is_empty() {
+                what.push(format!("lacks {}", quoted_list(&missing)));
+            }
+            if !extra.is_empty() {
+                what.push(format!("has {} in addition", quoted_list(&extra)));
+            }
+            problems.push(format!(
+                "{}: its columns differ from {}: it {}",
+                path.display(),
+                first_path.display(),
+                what.join(" and ")
+            ));
+            continue;
+        }
+        let order: Vec<usize> = table
+            .headers
+            .iter()
+            .map(|h| positions[h.as_str()])
+            .collect();
+        let mut other_columns: Vec<Option<Vec<Option<String>>>> =
+            other.columns.into_iter().map(Some).collect();
+        for (column, &from) in table.columns.iter_mut().zip(&order) {
+            column.extend(
+                other_columns[from]
+                    .take()
+                    .expect("each column is moved once"),
+            );
+        }
+        table.row_lines.extend(other.row_lines);
+        table.notes.extend(other.notes);
+        table.files.extend(other.files);
+    }
+    if !problems.is_empty() {
+        bail!(
+            "{}\nfiles joined by one pattern must have the same column names (in any order)",
+            problems.join("\n")
+        );
+    }
+    Ok(table)
+}
+
+/// Picks the separator among `,` `;` tab `|` from the header and the first
+/// lines: the one found in the header whose count is the same on most lines,
+/// then the one with the most columns. Separators inside quotes are ignored.
+/// Defaults to `,`.
+pub fn detect_separator(sample: &str) -> u8 {
+    let sample = sample.strip_prefix('\u{feff}').unwrap_or(sample);
+    let mut best: Option<(usize, usize, u8)> = None;
+    for &sep in &CANDIDATES {
+        let counts = separator_counts(sample, sep);
+        let Some((&header, rest)) = counts.split_first() else {
+            continue;
+        };
+        if header == 0 {
+            continue;
+        }
+        let agreeing = rest.iter().filter(|&&c| c == header).count();
+        let score = (agreeing, header);
+        if best.is_none_or(|(a, h, _)| score > (a, h)) {
+            best = Some((agreeing, header, sep));
+        }
+    }
+    best.map_or(b',', |(_, _, sep)| sep)
+}
+
+/// Separators outside quotes on each of the first non-blank records of
+/// `sample`; a record cut off by the end of the sample is left out.
+fn separator_counts(sample: &str, sep: u8) -> Vec<usize> {
+    let bytes = sample.as_bytes();
+    let mut counts = Vec::new();
+    let mut count = 0;
+    let mut in_quotes = false;
+    let mut field_start = true;
+    let mut blank = true;
+    let mut i = 0;
+    while i < bytes.len() && counts.len() < DETECT_RECORDS {
+        let b = bytes[i];
+        if in_quotes {
+            if b == b'"' {
+                if bytes.get(i + 1) == Some(&b'"') {
+                    i += 1;
+                } else {
+                    in_quotes = false;
+                }
+            }
+        } else if b == b'\n' || b == b'\r' {
+            if !blank {
+                counts.push(count);
+            }
+            count = 0;
+            field_start = true;
+            blank = true;
+        } else if b == sep {
+            count += 1;
+            field_start = true;
+            blank = false;
+        } else if b == b'"' && field_start {
+            in_quotes = true;
+            field_start = false;
+            blank = false;
+        } else if b != b' ' {
+            field_start = false;
+            blank = false;
+        }
+        i += 1;
+    }
+    if !in_quotes && !blank && counts.len() < DETECT_RECORDS {
+        counts.push(count);
+    }
+    counts
+}
+
+/// Bytes to text following `encoding`; a UTF-8 BOM is dropped.
+fn decode(bytes: &[u8], encoding: Encoding, file: &str, notes: &mut Vec<String>) -> Result<String> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let windows_1252 = |bytes: &[u8]| {
+        encoding_rs::WINDOWS_1252
+            .decode_without_bom_handling(bytes)
+            .0
+            .into_owned()
+    };
+    match encoding {
+        Encoding::Windows1252 => Ok(windows_1252(bytes)),
+        Encoding::Auto => match std::str::from_utf8(bytes) {
+            Ok(text) => Ok(text.to_owned()),
+            Err(_) => {
+                notes.push(format!("{file}: read as Windows-1252 (not valid UTF-8)"));
+                Ok(windows_1252(bytes))
+            }
+        },
+        Encoding::Utf8 => match std::str::from_utf8(bytes) {
+            Ok(text) => Ok(text.to_owned()),
+            Err(e) => {
+                let at = e.valid_up_to();
+                let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+                Err(anyhow!(
+                    "{file}:{line}: the file is not valid UTF-8 (byte 0x{:02X}); if it comes from Excel or \
+                     older software, set `csv.encoding: windows-1252` in audience.yaml",
+                    bytes[at]
+                ))
+            }
+        },
+    }
+}
+
+/// Header names trimmed and checked: none empty, none twice. Empty names at
+/// the end (a line ending with a separator) are dropped.
+fn check_headers(fields: Vec<String>, line: u64, file: &str) -> Result<Vec<String>> {
+    let mut headers: Vec<String> = fields.iter().map(|f| f.trim().to_owned()).collect();
+    while headers.len() > 1 && headers.last().is_some_and(String::is_empty) {
+        headers.pop();
+    }
+    let mut problems = Vec::new();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (i, name) in headers.iter().enumerate() {
+        if name.is_empty() {
+            problems.push(format!(
+                "{file}:{line}: column {} has no name in the header; give it one in the file",
+                i + 1
+            ));
+        } else if let Some(first) = seen.get(name.as_str()) {
+            problems.push(format!(
+                "{file}:{line}: the header names \"{name}\" twice (columns {} and {}); rename one in the file",
+                first + 1,
+                i + 1
+            ));
+        } else {
+            seen.insert(name, i);
+        }
+    }
+    if !problems.is_empty() {
+        bail!("{}", problems.join("\n"));
+    }
+    Ok(headers)
+}
+
+fn ragged_error(
+    file: &str,
+    ragged: &[(u64, usize)],
+    width: usize,
+    separator: u8,
+    detected: bool,
+) -> anyhow::Error {
+    let (line, n) = ragged[0];
+    let sep = match separator {
+        b'\t' => "\\t".to_owned(),
+        b => (b as char).to_string(),
+    };
+    let how = if detected { "detected" } else { "set" };
+    let mut message = format!(
+        "{file}:{line}: row has {n} fields but the header has {width} (is the separator right? it is \
+         \"{sep}\" ({how}); set csv.separator in audience.yaml)"
+    );
+    if ragged.len() > 1 {
+        let shown: Vec<String> = ragged[1..]
+            .iter()
+            .take(RAGGED_SHOWN)
+            .map(|(l, _)| l.to_string())
+            .collect();
+        let more = ragged.len() - 1 - shown.len();
+        message.push_str(&format!(
+            "\n{} more rows have the wrong number of fields: lines {}{}",
+            ragged.len() - 1,
+            shown.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    anyhow!(message)
+}
+
+fn quoted_list(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("\"{n}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A trimmed cell; blank is missing. `trim` covers the no-break spaces
+/// (U+00A0, U+202F) French software writes.
+fn cell(field: String) -> Option<String> {
+    let trimmed = field.trim();
+    if trimmed.is_empty() {
+        None
+    } else if trimmed.len() == field.len() {
+        Some(field)
+    } else {
+        Some(trimmed.to_owned())
+    }
+}
+
+struct Record {
+    fields: Vec<String>,
+    /// 1-based line where the record starts.
+    line: u64,
+}
+
+impl Record {
+    fn is_blank(&self) -> bool {
+        self.fields.len() == 1 && self.fields[0].trim().is_empty()
+    }
+}
+
+struct Unclosed {
+    line: u64,
+}
+
+impl Unclosed {
+    fn into_error(self, file: &str) -> anyhow::Error {
+        anyhow!(
+            "{file}:{}: a quoted field starts on this line and its quote is never closed; check the \
+             quotes there (a quote inside a quoted field is written twice: \"\")",
+            self.line
+        )
+    }
+}
+
+/// RFC 4180 with the leniency of common readers: a quote inside an unquoted
+/// field is kept as is, text after a closing quote is appended, and `\n`,
+/// `\r\n` and `\r` all end a line.
+struct Parser<'a> {
+    text: &'a str,
+    pos: usize,
+    line: u64,
+    sep: u8,
+}
+
+impl<'a> Parser<'a> {
+    fn new(text: &'a str, sep: u8) -> Self {
+        Parser {
+            text,
+            pos: 0,
+            line: 1,
+            sep,
+        }
+    }
+
+    fn next_record(&mut self) -> std::result::Result<Option<Record>, Unclosed> {
+        if self.pos >= self.text.len() {
+            return Ok(None);
+        }
+        let line = self.line;
+        let mut fields = Vec::new();
+        loop {
+            fields.push(self.field()?);
+            let bytes = self.text.as_bytes();
+            match bytes.get(self.pos) {
+                Some(&b) if b == self.sep => self.pos += 1,
+                Some(b'\r') => {
+                    self.pos += if bytes.get(self.pos + 1) == Some(&b'\n') {
+                        2
+                    } else {
+                        1
+                    };
+                    self.line += 1;
+                    break;
+                }
+                Some(b'\n') => {
+                    self.pos += 1;
+                    self.line += 1;
+                    break;
+                }
+                _ => break,
+            }
+        }
+        Ok(Some(Record { fields, line }))
+    }
+
+    /// One field, leaving `pos` on the separator or line end that follows it.
+    fn field(&mut self) -> std::result::Result<String, Unclosed> {
+        let bytes = self.text.as_bytes();
+        let start = self.pos;
+        let mut i = start;
+        while bytes.get(i) == Some(&b' ') {
+            i += 1;
+        }
+        if bytes.get(i) != Some(&b'"') {
+            let end = self.plain_end(start);
+            self.pos = end;
+            return Ok(self.text[start..end].to_owned());
+        }
+        let quote_line = self.line;
+        let mut value = String::new();
+        let mut chunk = i + 1;
+        i += 1;
+        loop {
+            match bytes.get(i) {
+                None => return Err(Unclosed { line: quote_line }),
+                Some(b'"') if bytes.get(i + 1) == Some(&b'"') => {
+                    value.push_str(&self.text[chunk..=i]);
+                    i += 2;
+                    chunk = i;
+                }
+                Some(b'"') => {
+                    value.push_str(&self.text[chunk..i]);
+                    i += 1;
+                    break;
+                }
+                Some(b'\n') => {
+                    self.line += 1;
+                    i += 1;
+                }
+                Some(b'\r') => {
+                    if bytes.get(i + 1) != Some(&b'\n') {
+                        self.line += 1;
+                    }
+                    i += 1;
+                }
+                Some(_) => i += 1,
+            }
+        }
+        let end = self.plain_end(i);
+        value.push_str(&self.text[i..end]);
+        self.pos = end;
+        Ok(value)
+    }
+
+    fn plain_end(&self, from: usize) -> usize {
+        let bytes = self.text.as_bytes();
+        let mut i = from;
+        while i < bytes.len() && bytes[i] != self.sep && bytes[i] != b'\n' && bytes[i] != b'\r' {
+            i += 1;
+        }
+        i
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn write(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = dir.path().join(name);
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(bytes)
+            .unwrap();
+        path
+    }
+
+    fn read(bytes: &[u8]) -> Result<RawTable> {
+        let dir = tempfile::tempdir().unwrap();
+        read_csv(&write(&dir, "orders.csv", bytes), &CsvDialect::default())
+    }
+
+    fn col(table: &RawTable, name: &str) -> Vec<Option<String>> {
+        table.columns[table.column_index(name).unwrap()].clone()
+    }
+
+    fn s(v: &str) -> Option<String> {
+        Some(v.to_owned())
+    }
+
+    #[test]
+    fn reads_a_plain_file() {
+        let t = read(b"email,amount\na@x.fr,12\nb@x.fr,13\n").unwrap();
+        assert_eq!(t.headers, ["email", "amount"]);
+        assert_eq!(col(&t, "amount"), [s("12"), s("13")]);
+        assert_eq!(t.row_lines, [2, 3]);
+        assert!(t.notes.is_empty());
+        assert_eq!(t.origin(1).unwrap().1, 3);
+    }
+
+    #[test]
+    fn strips_bom_and_handles_crlf_and_semicolons() {
+        let t = read(b"\xEF\xBB\xBFemail;amount\r\na@x.fr;12,50\r\n").unwrap();
+        assert_eq!(t.headers, ["email", "amount"]);
+        assert_eq!(col(&t, "amount"), [s("12,50")]);
+    }
+
+    #[test]
+    fn trims_cells_and_blank_is_missing() {
+        let t = read("a,b,c\n  x ,\u{a0}\u{202f}, \u{a0}1\u{202f}\n".as_bytes()).unwrap();
+        assert_eq!(t.columns, [vec![s("x")], vec![None], vec![s("1")]]);
+    }
+
+    #[test]
+    fn header_only_gives_zero_rows() {
+        let t = read(b" email , name \n").unwrap();
+        assert_eq!(t.headers, ["email", "name"]);
+        assert_eq!(t.columns, [Vec::<Option<String>>::new(), Vec::new()]);
+        assert_eq!(t.row_count(), 0);
+    }
+
+    #[test]
+    fn empty_file_is_an_error() {
+        let e = read(b"").unwrap_err().to_string();
+        assert!(e.contains("orders.csv: the file is empty"), "{e}");
+    }
+
+    #[test]
+    fn quoted_fields_with_separators_quotes_and_newlines() {
+        let t = read(b"id,note,n\n1,\"a, \"\"b\"\"\nc\",2\n3,plain,4\n").unwrap();
+        assert_eq!(col(&t, "note"), [s("a, \"b\"\nc"), s("plain")]);
+        assert_eq!(t.row_lines, [2, 4]);
+    }
+
+    #[test]
+    fn stray_quote_inside_a_plain_field_is_kept() {
+        let t = read(b"id,size\n1,5\" screen\n").unwrap();
+        assert_eq!(col(&t, "size"), [s("5\" screen")]);
+    }
+
+    #[test]
+    fn blank_lines_are_skipped() {
+        let t = read(b"a,b\n\n1,2\n\r\n3,4\n\n").unwrap();
+        assert_eq!(col(&t, "a"), [s("1"), s("3")]);
+        assert_eq!(t.row_lines, [3, 5]);
+    }
+
+    #[test]
+    fn ragged_row_names_line_and_separator() {
+        let e = read(b"a,b,c,d\n1,2,3,4\n1,2,3,4,5\n1,2\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("orders.csv:3: row has 5 fields but the header has 4"),
+            "{e}"
+        );
+        assert!(e.contains("csv.separator"), "{e}");
+        assert!(
+            e.contains("1 more rows have the wrong number of fields: lines 4"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn trailing_separators_are_tolerated() {
+        let t = read(b"a;b;\n1;2;\n3;4\n").unwrap();
+        assert_eq!(t.headers, ["a", "b"]);
+        assert_eq!(col(&t, "b"), [s("2"), s("4")]);
+        let e = read(b"a;b;\n1;2;x\n").unwrap_err().to_string();
+        assert!(
+            e.contains("orders.csv:2: row has 3 fields but the header has 2"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unterminated_quote_names_the_line_where_it_starts() {
+        let e = read(b"a,b\n1,2\n3,\"oops\n4,5\n").unwrap_err().to_string();
+        assert!(
+            e.contains("orders.csv:3: a quoted field starts on this line"),
+            "{e}"
+        );
+        assert!(e.contains("quote"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_and_empty_header_names() {
+        let e = read(b"email,,email\n1,2,3\n").unwrap_err().to_string();
+        assert!(e.contains("orders.csv:1: column 2 has no name"), "{e}");
+        assert!(
+            e.contains("orders.csv:1: the header names \"email\" twice (columns 1 and 3)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn missing_file_is_named() {
+        let e = read_csv(Path::new("/nonexistent/orders.csv"), &CsvDialect::default()).unwrap_err();
+        assert!(
+            format!("{e:#}").starts_with("/nonexistent/orders.csv: cannot read the file"),
+            "{e:#}"
+        );
+    }
+
+    #[test]
+    fn windows_1252_is_detected_and_noted() {
+        let t = read(b"name;city\nRen\xe9;Orl\xe9ans\n").unwrap();
+        assert_eq!(col(&t, "name"), [s("René")]);
+        assert_eq!(col(&t, "city"), [s("Orléans")]);
+        assert_eq!(t.notes.len(), 1);
+        assert!(t.notes[0].contains("read as Windows-1252 (not valid UTF-8)"));
+    }
+
+    #[test]
+    fn explicit_encodings() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "c.csv", b"name\nok\nRen\xe9\n");
+        let utf8 = CsvDialect {
+            separator: None,
+            encoding: Encoding::Utf8,
+        };
+        let e = read_csv(&path, &utf8).unwrap_err().to_string();
+        assert!(e.contains("c.csv:3: the file is not valid UTF-8"), "{e}");
+        assert!(e.contains("csv.encoding: windows-1252"), "{e}");
+        let cp = CsvDialect {
+            separator: None,
+            encoding: Encoding::Windows1252,
+        };
+        let t = read_csv(&path, &cp).unwrap();
+        assert_eq!(t.columns[0], [s("ok"), s("René")]);
+        assert!(t.notes.is_empty());
+        // "é" in UTF-8 read as Windows-1252 is mojibake, as asked.
+        let path = write(&dir, "d.csv", "name\nRené\n".as_bytes());
+        assert_eq!(read_csv(&path, &cp).unwrap().columns[0], [s("RenÃ©")]);
+    }
+
+    #[test]
+    fn explicit_separator_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "p.txt", b"a|b,c\n1|2,3\n");
+        let t = read_csv(
+            &path,
+            &CsvDialect {
+                separator: Some(b'|'),
+                encoding: Encoding::Auto,
+            },
+        )
+        .unwrap();
+        assert_eq!(t.headers, ["a", "b,c"]);
+    }
+
+    #[test]
+    fn detects_separators() {
+        assert_eq!(detect_separator("a,b,c\n1,2,3\n"), b',');
+        assert_eq!(detect_separator("a;b\n1;2,5\n3;4,5\n"), b';');
+        assert_eq!(detect_separator("a\tb\n1\t2\n"), b'\t');
+        assert_eq!(detect_separator("a|b|c\n1|2|3"), b'|');
+        assert_eq!(detect_separator("email\nx@y.fr\n"), b',');
+        assert_eq!(detect_separator(""), b',');
+        // Commas inside quotes do not count.
+        assert_eq!(
+            detect_separator("name;note\n\"Doe, J\";\"a,b,c\"\nX;\"d,\ne\"\n"),
+            b';'
+        );
+        // A header with a comma in a name, but `;` is consistent on every line.
+        assert_eq!(detect_separator("id;\"a,b\"\n1;2\n3;4\n"), b';');
+        // Inconsistent candidate loses to a consistent one with fewer columns.
+        assert_eq!(detect_separator("a,b;c\n1,2,3;4\n5,6,7;8\n"), b';');
+    }
+
+    #[test]
+    fn globbed_files_align_columns_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write(&dir, "a.csv", b"email,amount\nx@y.fr,1\n");
+        let b = write(&dir, "b.csv", b"amount;email\n2;z@y.fr\n3;w@y.fr\n");
+        let t = read_csv_files(&[a.clone(), b.clone()], &CsvDialect::default()).unwrap();
+        assert_eq!(t.headers, ["email", "amount"]);
+        assert_eq!(col(&t, "email"), [s("x@y.fr"), s("z@y.fr"), s("w@y.fr")]);
+        assert_eq!(col(&t, "amount"), [s("1"), s("2"), s("3")]);
+        assert_eq!(t.row_lines, [2, 2, 3]);
+        assert_eq!(t.origin(0).unwrap(), (a.as_path(), 2));
+        assert_eq!(t.origin(2).unwrap(), (b.as_path(), 3));
+    }
+
+    #[test]
+    fn globbed_files_with_other_columns_are_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write(&dir, "a.csv", b"email,amount\nx@y.fr,1\n");
+        let b = write(&dir, "b.csv", b"email,total\nz@y.fr,2\n");
+        let e = read_csv_files(&[a, b], &CsvDialect::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("b.csv: its columns differ from"), "{e}");
+        assert!(
+            e.contains("lacks \"amount\" and has \"total\" in addition"),
+            "{e}"
+        );
+        assert!(read_csv_files(&[], &CsvDialect::default()).is_err());
+    }
+}

@@ -1,0 +1,477 @@
+//! Reading exports into polars frames: contacts, tables, key lists. Keys are
+//! normalised here, once, and every anomaly is counted into the data notes.
+
+pub mod csvread;
+pub mod infer;
+pub mod notes;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+use polars::prelude::*;
+
+use crate::dates::Zone;
+use crate::diag::did_you_mean;
+use crate::project::{CsvCfg, EmailKey, Project, Source, TableCfg};
+use csvread::CsvDialect;
+use infer::{ColumnData, DeclaredType, InferOptions, TypedColumn};
+pub use notes::Notes;
+
+/// Name of the normalised key column in every frame.
+pub const KEY: &str = "__key";
+/// File order of a contact (first appearance) or of a table row.
+pub const ROW: &str = "__row";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FieldType {
+    Text,
+    Int,
+    Float,
+    Bool,
+    Date,
+    Datetime,
+}
+
+impl FieldType {
+    pub fn name(self) -> &'static str {
+        match self {
+            FieldType::Text => "text",
+            FieldType::Int => "int",
+            FieldType::Float => "float",
+            FieldType::Bool => "bool",
+            FieldType::Date => "date",
+            FieldType::Datetime => "datetime",
+        }
+    }
+
+    pub fn of(dt: &DataType) -> FieldType {
+        match dt {
+            DataType::Boolean => FieldType::Bool,
+            DataType::Float32 | DataType::Float64 => FieldType::Float,
+            dt if dt.is_integer() => FieldType::Int,
+            DataType::Date => FieldType::Date,
+            DataType::Datetime(_, _) => FieldType::Datetime,
+            _ => FieldType::Text,
+        }
+    }
+
+    pub fn is_number(self) -> bool {
+        matches!(self, FieldType::Int | FieldType::Float)
+    }
+
+    pub fn is_date(self) -> bool {
+        matches!(self, FieldType::Date | FieldType::Datetime)
+    }
+}
+
+pub struct TableData {
+    pub cfg: TableCfg,
+    /// KEY, ROW, then the table's own columns.
+    pub df: DataFrame,
+    pub columns: Vec<(String, FieldType)>,
+}
+
+impl TableData {
+    pub fn column_type(&self, name: &str) -> Option<FieldType> {
+        self.columns.iter().find(|(n, _)| n == name).map(|(_, t)| *t)
+    }
+}
+
+pub struct Dataset {
+    /// KEY, ROW, then the contact columns (the key column holds normalised keys).
+    pub contacts: DataFrame,
+    pub columns: Vec<(String, FieldType)>,
+    pub key_column: String,
+    pub email_key: bool,
+    pub consent: Option<String>,
+    pub tables: Vec<TableData>,
+    pub notes: Notes,
+}
+
+impl Dataset {
+    pub fn table(&self, name: &str) -> Option<&TableData> {
+        self.tables.iter().find(|t| t.cfg.name == name)
+    }
+
+    pub fn column_type(&self, name: &str) -> Option<FieldType> {
+        self.columns.iter().find(|(n, _)| n == name).map(|(_, t)| *t)
+    }
+
+    pub fn normalize_key(&self, k: &str) -> String {
+        if self.email_key {
+            crate::text::normalize_email(k)
+        } else {
+            k.trim().to_string()
+        }
+    }
+
+    pub fn contact_keys(&self) -> HashSet<String> {
+        key_strings(&self.contacts).into_iter().flatten().collect()
+    }
+}
+
+fn key_strings(df: &DataFrame) -> Vec<Option<String>> {
+    df.column(KEY)
+        .ok()
+        .and_then(|c| c.str().ok().map(|ca| ca.iter().map(|v| v.map(str::to_string)).collect()))
+        .unwrap_or_default()
+}
+
+/// The files a `path` names: one file, or a glob's matches in sorted order.
+pub fn expand(pattern: &str) -> Result<Vec<PathBuf>> {
+    if pattern.contains(['*', '?', '[']) {
+        let mut files: Vec<PathBuf> = glob::glob(pattern)
+            .with_context(|| format!("`{pattern}` is not a valid glob pattern"))?
+            .filter_map(Result::ok)
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        if files.is_empty() {
+            bail!("no file matches `{pattern}` (check `path` in audience.yaml)");
+        }
+        Ok(files)
+    } else {
+        let p = PathBuf::from(pattern);
+        if !p.is_file() {
+            bail!("{pattern}: file not found (check `path` in audience.yaml, relative to the project file's folder)");
+        }
+        Ok(vec![p])
+    }
+}
+
+fn is_parquet(p: &Path) -> bool {
+    p.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+}
+
+/// Reads a source whole into a typed frame. The key column is always text.
+pub fn read_source(src: &Source, csv: &CsvCfg, zone: Zone, notes: &mut Notes, label: &str) -> Result<(DataFrame, Vec<(String, FieldType)>)> {
+    let files = expand(&src.path)?;
+    let parquet = files.iter().filter(|f| is_parquet(f)).count();
+    if parquet != 0 && parquet != files.len() {
+        bail!("`{}` matches both Parquet and CSV files; a glob must join files of one kind", src.path);
+    }
+    for f in &files {
+        let ext = f.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+        if !matches!(ext.as_str(), "csv" | "tsv" | "txt" | "parquet") {
+            bail!("{}: unsupported file type `.{ext}` (use .csv, .tsv, .txt or .parquet)", f.display());
+        }
+    }
+    let display = files.first().map(|f| f.display().to_string()).unwrap_or_default();
+    let df = if parquet > 0 { read_parquet(&files, &src.key)? } else { read_csv(&files, src, csv, zone, notes, label)? };
+    if df.column(&src.key).is_err() {
+        let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+        let hint = did_you_mean(&src.key, names.iter().map(String::as_str)).unwrap_or_else(|| format!("its columns are: {}", names.join(", ")));
+        bail!("{display}: no key column `{}` ({hint}); set `key` in audience.yaml", src.key);
+    }
+    let types = df.columns().iter().map(|c| (c.name().to_string(), FieldType::of(c.dtype()))).collect();
+    Ok((df, types))
+}
+
+fn read_csv(files: &[PathBuf], src: &Source, csv: &CsvCfg, zone: Zone, notes: &mut Notes, label: &str) -> Result<DataFrame> {
+    let dialect = CsvDialect { separator: csv.separator, encoding: csv.encoding.clone() };
+    let raw = csvread::read_csv_files(files, &dialect)?;
+    for n in &raw.notes {
+        notes.add(format!("{label}: {n}"));
+    }
+    let to_local = |t| zone.to_local(t);
+    let mut cols = Vec::with_capacity(raw.headers.len());
+    for (name, values) in raw.headers.iter().zip(raw.columns) {
+        let declared = src
+            .columns
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| *t)
+            .or_else(|| (name == &src.key).then_some(DeclaredType::String));
+        let opts = InferOptions { decimal_comma: csv.decimal_comma, declared, to_local: &to_local };
+        let col = infer::infer_column(name, values, &opts);
+        if col.failed > 0 {
+            let ty = declared.map(|d| format!("{d:?}").to_lowercase()).unwrap_or_else(|| "its type".into());
+            let example = col
+                .failed_example
+                .as_ref()
+                .map(|(row, cell)| format!(", first `{cell}` on line {}", raw.row_lines.get(*row).copied().unwrap_or(0)))
+                .unwrap_or_default();
+            notes.add(format!("{label}: {} value(s) of column `{name}` are not {ty} and were read as missing{example}", col.failed));
+        }
+        cols.push(to_polars(col));
+    }
+    for (name, _) in &src.columns {
+        if !raw.headers.contains(name) {
+            notes.add(format!("{label}: `columns` declares `{name}`, which the file does not have"));
+        }
+    }
+    DataFrame::new_infer_height(cols).map_err(|e| anyhow!("{}: {e}", files[0].display()))
+}
+
+fn to_polars(col: TypedColumn) -> Column {
+    let name = PlSmallStr::from(col.name.as_str());
+    match col.data {
+        ColumnData::Text(v) => Column::new(name, v),
+        ColumnData::Int(v) => Column::new(name, v),
+        ColumnData::Float(v) => Column::new(name, v),
+        ColumnData::Bool(v) => Column::new(name, v),
+        ColumnData::Date(v) => Column::new(name, v).cast(&DataType::Date).expect("i32 to date"),
+        ColumnData::Datetime(v) => Column::new(name, v)
+            .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+            .expect("i64 to datetime"),
+    }
+}
+
+fn read_parquet(files: &[PathBuf], key: &str) -> Result<DataFrame> {
+    let mut frames = Vec::new();
+    for f in files {
+        let file = std::fs::File::open(f).with_context(|| format!("{}: cannot open", f.display()))?;
+        let df = ParquetReader::new(file).finish().map_err(|e| anyhow!("{}: not a readable Parquet file ({e})", f.display()))?;
+        frames.push((f, df));
+    }
+    let first_names: Vec<PlSmallStr> = frames[0].1.get_column_names().into_iter().cloned().collect();
+    let mut out: Option<DataFrame> = None;
+    for (f, df) in frames {
+        let mut names: Vec<PlSmallStr> = df.get_column_names().into_iter().cloned().collect();
+        names.sort();
+        let mut want = first_names.clone();
+        want.sort();
+        if names != want {
+            bail!("{}: its columns differ from the first file of the glob; a glob joins files with the same columns", f.display());
+        }
+        let df = df.select(first_names.clone())?;
+        out = Some(match out {
+            None => df,
+            Some(mut acc) => {
+                acc.vstack_mut(&df).map_err(|e| anyhow!("{}: {e}", f.display()))?;
+                acc
+            }
+        });
+    }
+    let mut df = out.expect("at least one file");
+    // Text cells are trimmed and blanks are missing, as for CSV; odd types become text.
+    let mut cols = Vec::new();
+    for c in df.columns() {
+        let c = match c.dtype() {
+            DataType::String => trim_text(c.str()?),
+            DataType::Datetime(_, _) => c.cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?,
+            dt if dt.is_primitive_numeric() || matches!(dt, DataType::Boolean | DataType::Date) => c.clone(),
+            _ => trim_text(c.cast(&DataType::String)?.str()?),
+        };
+        cols.push(c);
+    }
+    if let Ok(k) = df.column(key) {
+        if k.dtype() != &DataType::String {
+            let pos = df.get_column_index(key).expect("present");
+            cols[pos] = k.cast(&DataType::String)?;
+        }
+    }
+    df = DataFrame::new_infer_height(cols)?;
+    Ok(df)
+}
+
+fn trim_text(ca: &StringChunked) -> Column {
+    let v: StringChunked = ca
+        .iter()
+        .map(|s| s.map(str::trim).filter(|s| !s.is_empty()))
+        .collect();
+    v.with_name(ca.name().clone()).into_column()
+}
+
+/// Normalises a frame's key column in place and adds KEY and ROW. Rows with
+/// an empty key are dropped and counted.
+fn with_keys(df: DataFrame, key: &str, email: bool, notes: &mut Notes, label: &str) -> Result<DataFrame> {
+    let keys = df.column(key)?.str()?.clone();
+    let normalized: StringChunked = keys
+        .iter()
+        .map(|k| {
+            let k = k?;
+            let n = if email { crate::text::normalize_email(k) } else { k.trim().to_string() };
+            (!n.is_empty()).then_some(n)
+        })
+        .collect();
+    let empty = normalized.null_count();
+    let mut df = df;
+    df.with_column(normalized.clone().with_name(key.into()).into_column())?;
+    df.with_column(normalized.with_name(KEY.into()).into_column())?;
+    let rows: Vec<u32> = (0..df.height() as u32).collect();
+    df.with_column(Column::new(ROW.into(), rows))?;
+    if empty > 0 {
+        notes.add(format!("{label}: {empty} row(s) with an empty `{key}` were skipped"));
+        let mask = df.column(KEY)?.is_not_null();
+        df = df.filter(&mask)?;
+    }
+    Ok(df)
+}
+
+fn reorder_front(df: DataFrame) -> Result<DataFrame> {
+    let mut names: Vec<PlSmallStr> = vec![KEY.into(), ROW.into()];
+    names.extend(df.get_column_names().into_iter().filter(|n| n.as_str() != KEY && n.as_str() != ROW).cloned());
+    Ok(df.select(names)?)
+}
+
+fn is_email_key(df: &DataFrame, key: &str, setting: EmailKey) -> Result<bool> {
+    Ok(match setting {
+        EmailKey::Yes => true,
+        EmailKey::No => false,
+        EmailKey::Auto => {
+            let ca = df.column(key)?.str()?;
+            crate::text::looks_like_email_column(ca.iter().flatten())
+        }
+    })
+}
+
+/// Loads the contacts and every table of the project.
+pub fn load(project: &Project) -> Result<Dataset> {
+    let mut notes = Notes::default();
+    let mut raw_tables = Vec::new();
+    for t in &project.tables {
+        let label = t.name.clone();
+        let (df, types) = read_source(&t.source, &project.csv, project.zone, &mut notes, &label)
+            .with_context(|| format!("table `{}`", t.name))?;
+        for (what, col) in [("date", &t.date), ("amount", &t.amount), ("id", &t.id), ("consent", &t.consent)] {
+            if let Some(c) = col {
+                if df.column(c).is_err() {
+                    let hint = did_you_mean(c, types.iter().map(|(n, _)| n.as_str())).map(|h| format!(" ({h})")).unwrap_or_default();
+                    bail!("table `{}`: its `{what}` column `{c}` is not in {}{hint}", t.name, t.source.path);
+                }
+            }
+        }
+        if let Some(d) = &t.date {
+            let ty = types.iter().find(|(n, _)| n == d).map(|(_, t)| *t);
+            if !matches!(ty, Some(FieldType::Date | FieldType::Datetime)) {
+                bail!("table `{}`: its `date` column `{d}` holds {}, not dates; declare it under `columns:` as date or datetime", t.name, ty.map(FieldType::name).unwrap_or("nothing"));
+            }
+        }
+        if let Some(a) = &t.amount {
+            let ty = types.iter().find(|(n, _)| n == a).map(|(_, t)| *t);
+            if !ty.is_some_and(FieldType::is_number) {
+                bail!("table `{}`: its `amount` column `{a}` is not numeric; declare it under `columns:` as float", t.name);
+            }
+        }
+        raw_tables.push((t.clone(), df, types));
+    }
+
+    let (contacts, columns, key_column, email_key, consent) = match &project.contacts {
+        Some(c) => {
+            let (df, types) = read_source(&c.source, &project.csv, project.zone, &mut notes, "contacts").context("contacts")?;
+            let email = is_email_key(&df, &c.source.key, c.email_key)?;
+            let df = with_keys(df, &c.source.key, email, &mut notes, "contacts")?;
+            let df = dedupe_contacts(df, &c.source.key, &mut notes)?;
+            if let Some(cc) = &c.consent {
+                if df.column(cc).is_err() {
+                    let hint = did_you_mean(cc, types.iter().map(|(n, _)| n.as_str())).map(|h| format!(" ({h})")).unwrap_or_default();
+                    bail!("contacts: the consent column `{cc}` is not in {}{hint}", c.source.path);
+                }
+            }
+            (reorder_front(df)?, types, c.source.key.clone(), email, c.consent.clone())
+        }
+        None => {
+            let pos = raw_tables.iter().position(|(t, _, _)| t.name == "orders").ok_or_else(|| anyhow!("no contacts and no `orders` table"))?;
+            let (t, df, types) = &raw_tables[pos];
+            let email = is_email_key(df, &t.source.key, EmailKey::Auto)?;
+            let keyed = with_keys(df.clone(), &t.source.key, email, &mut Notes::default(), "orders")?;
+            let contacts = contacts_from_orders(&keyed, t.date.as_deref())?;
+            (reorder_front(contacts)?, types.clone(), t.source.key.clone(), email, t.consent.clone())
+        }
+    };
+
+    let known: HashSet<String> = key_strings(&contacts).into_iter().flatten().collect();
+    let mut tables = Vec::new();
+    for (cfg, df, types) in raw_tables {
+        let df = with_keys(df, &cfg.source.key, email_key, &mut notes, &cfg.name)?;
+        let orphans = key_strings(&df).iter().flatten().filter(|k| !known.contains(*k)).count();
+        if orphans > 0 {
+            notes.add(format!("{}: {orphans} row(s) belong to no contact (their `{}` is in no contact row); they are kept out of every aggregate", cfg.name, cfg.source.key));
+        }
+        tables.push(TableData { cfg, df: reorder_front(df)?, columns: types });
+    }
+    Ok(Dataset { contacts, columns, key_column, email_key, consent, tables, notes })
+}
+
+fn dedupe_contacts(df: DataFrame, key: &str, notes: &mut Notes) -> Result<DataFrame> {
+    let keys = key_strings(&df);
+    let mut seen = HashSet::with_capacity(keys.len());
+    let keep: BooleanChunked = keys.iter().map(|k| Some(k.as_ref().is_some_and(|k| seen.insert(k.clone())))).collect();
+    let dups = keep.iter().filter(|k| *k == Some(false)).count();
+    if dups == 0 {
+        return Ok(df);
+    }
+    notes.add(format!("contacts: {dups} row(s) repeat an earlier `{key}`; the first row of each was kept"));
+    let mut df = df.filter(&keep)?;
+    let rows: Vec<u32> = (0..df.height() as u32).collect();
+    df.with_column(Column::new(ROW.into(), rows))?;
+    Ok(df)
+}
+
+/// With no contacts file: one contact per key of `orders`, with the columns
+/// of its latest row by date (ties: the later row; undated rows count as
+/// oldest), in order of first appearance.
+fn contacts_from_orders(orders: &DataFrame, date: Option<&str>) -> Result<DataFrame> {
+    let keys = key_strings(orders);
+    let dates: Vec<Option<i64>> = match date {
+        Some(d) => {
+            let c = orders.column(d)?;
+            let phys = match c.dtype() {
+                DataType::Date => c.cast(&DataType::Int32)?.cast(&DataType::Int64)?,
+                DataType::Datetime(_, _) => c.cast(&DataType::Int64)?,
+                _ => c.cast(&DataType::Int64)?,
+            };
+            // Dates become comparable with datetimes in ms.
+            let scale = if matches!(c.dtype(), DataType::Date) { 86_400_000 } else { 1 };
+            phys.i64()?.iter().map(|v| v.map(|x| x * scale)).collect()
+        }
+        None => vec![None; keys.len()],
+    };
+    let mut best: HashMap<&str, (usize, usize)> = HashMap::new(); // key -> (first row, best row)
+    let mut order: Vec<&str> = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        let Some(k) = k.as_deref() else { continue };
+        match best.get_mut(k) {
+            None => {
+                best.insert(k, (i, i));
+                order.push(k);
+            }
+            Some((_, b)) => {
+                // Later rows win ties, and a dated row beats an undated one.
+                if dates[i].is_some() && dates[*b].is_none_or(|bd| dates[i].is_some_and(|d| d >= bd)) || dates[i].is_none() && dates[*b].is_none() {
+                    *b = i;
+                }
+            }
+        }
+    }
+    let idx: Vec<IdxSize> = order.iter().map(|k| best[k].1 as IdxSize).collect();
+    let mut df = orders.take(&IdxCa::from_vec("idx".into(), idx))?;
+    let rows: Vec<u32> = (0..df.height() as u32).collect();
+    df.with_column(Column::new(ROW.into(), rows))?;
+    Ok(df)
+}
+
+/// Reads the keys of a list or suppress file: the column named like the
+/// contacts key (case ignored), else the first; an e-mail in the first cell
+/// means the file has no header.
+pub fn read_key_list(path: &Path, data: &Dataset, csv: &CsvCfg) -> Result<Vec<String>> {
+    if !path.is_file() {
+        bail!("{}: list file not found", path.display());
+    }
+    let mut keys: Vec<String> = Vec::new();
+    if is_parquet(path) {
+        let df = read_parquet(&[path.to_path_buf()], &data.key_column)?;
+        let col = df
+            .columns()
+            .iter()
+            .find(|c| c.name().eq_ignore_ascii_case(&data.key_column))
+            .or_else(|| df.columns().first())
+            .ok_or_else(|| anyhow!("{}: the file has no columns", path.display()))?;
+        let s = col.cast(&DataType::String)?;
+        keys.extend(s.str()?.iter().flatten().map(str::to_string));
+    } else {
+        let dialect = CsvDialect { separator: csv.separator, encoding: csv.encoding.clone() };
+        let raw = csvread::read_csv(path, &dialect)?;
+        let first_is_key = data.email_key && raw.headers.first().is_some_and(|h| crate::text::is_valid_email(&crate::text::normalize_email(h)));
+        let pos = if first_is_key { 0 } else { raw.headers.iter().position(|h| h.eq_ignore_ascii_case(&data.key_column)).unwrap_or(0) };
+        if first_is_key {
+            keys.push(raw.headers[0].clone());
+        }
+        if let Some(col) = raw.columns.get(pos) {
+            keys.extend(col.iter().flatten().cloned());
+        }
+    }
+    Ok(keys.iter().map(|k| data.normalize_key(k)).filter(|k| !k.is_empty()).collect())
+}

@@ -1,0 +1,161 @@
+//! Writing lists: CSV, Parquet or JSON lines, always to a temporary file that
+//! is renamed into place only when everything succeeded.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Context, Result};
+use polars::prelude::*;
+
+use crate::load::infer::number_text;
+use crate::load::FieldType;
+use crate::segment::ast::Format;
+
+/// One column as text, cell by cell, in the project's export format.
+enum Cells<'a> {
+    Text(&'a StringChunked),
+    Int(Int64Chunked),
+    Float(Float64Chunked),
+    Bool(&'a BooleanChunked),
+    Date(Int32Chunked),
+    Datetime(Int64Chunked),
+}
+
+impl<'a> Cells<'a> {
+    fn new(c: &'a Column) -> Result<Cells<'a>> {
+        Ok(match c.dtype() {
+            DataType::String => Cells::Text(c.str()?),
+            DataType::Boolean => Cells::Bool(c.bool()?),
+            DataType::Date => Cells::Date(c.cast(&DataType::Int32)?.i32()?.clone()),
+            DataType::Datetime(_, _) => Cells::Datetime(c.cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?.cast(&DataType::Int64)?.i64()?.clone()),
+            DataType::Float32 | DataType::Float64 => Cells::Float(c.cast(&DataType::Float64)?.f64()?.clone()),
+            dt if dt.is_integer() => Cells::Int(c.cast(&DataType::Int64)?.i64()?.clone()),
+            _ => return Err(anyhow!("column `{}` has a type that cannot be exported ({})", c.name(), c.dtype())),
+        })
+    }
+
+    fn text(&self, i: usize) -> Option<String> {
+        match self {
+            Cells::Text(ca) => ca.get(i).map(str::to_string),
+            Cells::Int(ca) => ca.get(i).map(|v| v.to_string()),
+            Cells::Float(ca) => ca.get(i).map(number_text),
+            Cells::Bool(ca) => ca.get(i).map(|v| v.to_string()),
+            Cells::Date(ca) => ca.get(i).map(|d| crate::dates::from_days(d).format("%Y-%m-%d").to_string()),
+            Cells::Datetime(ca) => ca.get(i).and_then(chrono::DateTime::from_timestamp_millis).map(|t| t.naive_utc().format("%Y-%m-%dT%H:%M:%S").to_string()),
+        }
+    }
+
+    fn json(&self, i: usize) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Cells::Int(ca) => ca.get(i).map(J::from).unwrap_or(J::Null),
+            Cells::Float(ca) => ca
+                .get(i)
+                .map(|v| if v.fract() == 0.0 && v.abs() < 1e15 { J::from(v as i64) } else { serde_json::Number::from_f64(v).map(J::Number).unwrap_or(J::Null) })
+                .unwrap_or(J::Null),
+            Cells::Bool(ca) => ca.get(i).map(J::Bool).unwrap_or(J::Null),
+            _ => self.text(i).map(J::String).unwrap_or(J::Null),
+        }
+    }
+}
+
+pub struct CsvStyle {
+    pub separator: u8,
+    pub bom: bool,
+}
+
+/// A temporary file beside `target`, so the final rename stays on one disk.
+pub fn temp_path(target: &Path) -> PathBuf {
+    let name = target.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    target.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+}
+
+/// Writes `df` (columns already named as exported) to a temporary file and
+/// returns its path; the caller renames it into place.
+pub fn write_temp(df: &mut DataFrame, target: &Path, format: Format, style: &CsvStyle) -> Result<PathBuf> {
+    let tmp = temp_path(target);
+    let result = write(df, &tmp, format, style);
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.with_context(|| format!("{}: cannot write", target.display()))?;
+    Ok(tmp)
+}
+
+/// Writes a whole file in one go: temporary file, then rename.
+pub fn write_atomic(df: &mut DataFrame, target: &Path, format: Format, style: &CsvStyle) -> Result<()> {
+    let tmp = write_temp(df, target, format, style)?;
+    std::fs::rename(&tmp, target).with_context(|| format!("{}: cannot move the finished file into place", target.display()))
+}
+
+fn write(df: &mut DataFrame, path: &Path, format: Format, style: &CsvStyle) -> Result<()> {
+    df.rechunk_mut_par();
+    let file = File::create(path)?;
+    match format {
+        Format::Parquet => {
+            ParquetWriter::new(file).finish(df)?;
+        }
+        Format::Csv => {
+            let mut out = BufWriter::new(file);
+            if style.bom {
+                out.write_all("\u{feff}".as_bytes())?;
+            }
+            let mut w = csv::WriterBuilder::new().delimiter(style.separator).from_writer(out);
+            w.write_record(df.get_column_names().iter().map(|n| n.as_str()))?;
+            let cells: Vec<Cells> = df.columns().iter().map(Cells::new).collect::<Result<_>>()?;
+            let mut record = csv::StringRecord::new();
+            for i in 0..df.height() {
+                record.clear();
+                for c in &cells {
+                    record.push_field(c.text(i).as_deref().unwrap_or(""));
+                }
+                w.write_record(&record)?;
+            }
+            w.into_inner().map_err(|e| anyhow!("{}", e.error()))?.flush()?;
+        }
+        Format::Jsonl => {
+            let mut out = BufWriter::new(file);
+            let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
+            let cells: Vec<Cells> = df.columns().iter().map(Cells::new).collect::<Result<_>>()?;
+            for i in 0..df.height() {
+                let mut obj = serde_json::Map::new();
+                for (n, c) in names.iter().zip(&cells) {
+                    obj.insert(n.clone(), c.json(i));
+                }
+                serde_json::to_writer(&mut out, &serde_json::Value::Object(obj))?;
+                out.write_all(b"\n")?;
+            }
+            out.flush()?;
+        }
+    }
+    Ok(())
+}
+
+/// The first `limit` rows of `df` as text cells, for terminal tables.
+pub fn text_rows(df: &DataFrame, limit: usize) -> Result<Vec<Vec<String>>> {
+    let cells: Vec<Cells> = df.columns().iter().map(Cells::new).collect::<Result<_>>()?;
+    Ok((0..df.height().min(limit)).map(|i| cells.iter().map(|c| c.text(i).unwrap_or_default()).collect()).collect())
+}
+
+/// The format a file's extension asks for (CSV unless .parquet or .jsonl).
+pub fn format_for(path: &Path) -> Format {
+    match path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).as_deref() {
+        Some("parquet") => Format::Parquet,
+        Some("jsonl") | Some("ndjson") => Format::Jsonl,
+        _ => Format::Csv,
+    }
+}
+
+pub fn type_label(t: FieldType) -> &'static str {
+    t.name()
+}
+
+/// A terminal table in the project's house style.
+pub fn table(header: Vec<String>) -> comfy_table::Table {
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+    t.set_header(header);
+    t
+}

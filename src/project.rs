@@ -1,0 +1,491 @@
+//! The project file `audience.yaml`: found, parsed into typed settings, every
+//! path resolved against the file's folder.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use chrono::NaiveDate;
+use serde_yaml::{Mapping, Value};
+
+use crate::dates::{self, Zone};
+use crate::diag::did_you_mean;
+use crate::load::csvread::Encoding;
+use crate::load::infer::DeclaredType;
+use crate::rfm::{self, ClassDef};
+use crate::segment::ast::{AggDef, Cond};
+use crate::segment::parse::{parse_agg, parse_condition, Level};
+use crate::yamldoc::{index, join, kind, scalar_text, Doc};
+
+pub const FILE_NAME: &str = "audience.yaml";
+
+const TOP_KEYS: &[&str] = &[
+    "contacts", "tables", "metrics", "segments", "output", "suppress", "as_of", "timezone", "rfm", "csv",
+];
+const CONTACT_KEYS: &[&str] = &["path", "key", "email_key", "consent", "columns"];
+const TABLE_KEYS: &[&str] = &["path", "key", "date", "amount", "id", "where", "consent", "columns"];
+const METRIC_KEYS: &[&str] = &["table", "where", "agg", "field"];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EmailKey {
+    Auto,
+    Yes,
+    No,
+}
+
+/// Where one export comes from and how its columns are typed.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// Absolute path or glob pattern.
+    pub path: String,
+    pub key: String,
+    pub columns: Vec<(String, DeclaredType)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ContactsCfg {
+    pub source: Source,
+    pub email_key: EmailKey,
+    pub consent: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TableCfg {
+    pub name: String,
+    pub source: Source,
+    pub date: Option<String>,
+    pub amount: Option<String>,
+    pub id: Option<String>,
+    pub filter: Option<Cond>,
+    pub consent: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct MetricDef {
+    pub name: String,
+    pub def: AggDef,
+}
+
+#[derive(Clone, Debug)]
+pub struct SuppressCfg {
+    pub path: PathBuf,
+    /// None: every segment.
+    pub purpose: Option<crate::segment::ast::Purpose>,
+}
+
+#[derive(Clone, Debug)]
+pub struct CsvCfg {
+    pub separator: Option<u8>,
+    pub decimal_comma: Option<bool>,
+    pub encoding: Encoding,
+}
+
+#[derive(Clone, Debug)]
+pub struct RfmCfg {
+    pub table: String,
+    pub bins: [u32; 3],
+    pub thresholds: Option<[Vec<f64>; 3]>,
+    /// The preset name or "custom".
+    pub classes_name: String,
+    pub classes: Result<Vec<ClassDef>, String>,
+}
+
+#[derive(Debug)]
+pub struct Project {
+    pub file: PathBuf,
+    pub root: PathBuf,
+    pub contacts: Option<ContactsCfg>,
+    pub tables: Vec<TableCfg>,
+    pub metrics: Vec<MetricDef>,
+    pub segments_dir: PathBuf,
+    pub output: PathBuf,
+    pub suppress: Vec<SuppressCfg>,
+    pub as_of: NaiveDate,
+    pub zone: Zone,
+    pub rfm: RfmCfg,
+    pub csv: CsvCfg,
+}
+
+impl Project {
+    pub fn table(&self, name: &str) -> Option<&TableCfg> {
+        self.tables.iter().find(|t| t.name == name)
+    }
+}
+
+/// `--project` may name the file or its folder; by default the current folder.
+pub fn locate(arg: Option<&Path>) -> Result<PathBuf> {
+    let p = arg.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    let file = if p.is_dir() { p.join(FILE_NAME) } else { p };
+    if !file.exists() {
+        if arg.is_none() {
+            bail!("no {FILE_NAME} in the current folder; run from the project's folder or pass --project PATH");
+        }
+        bail!("{}: no such project file (pass the file or a folder holding {FILE_NAME})", file.display());
+    }
+    Ok(file)
+}
+
+/// Reads and validates the project file. Problems are returned as rendered
+/// diagnostics, all at once.
+pub fn load(arg: Option<&Path>, as_of_arg: Option<&str>) -> Result<Project, ProjectError> {
+    let file = locate(arg).map_err(ProjectError::Other)?;
+    let text = std::fs::read_to_string(&file)
+        .with_context(|| format!("{}: cannot read the project file", file.display()))
+        .map_err(ProjectError::Other)?;
+    let mut doc = Doc::parse(&file, text);
+    let project = parse(&mut doc, &file, as_of_arg);
+    match project {
+        Some(p) if doc.ok() => Ok(p),
+        _ => Err(ProjectError::Invalid(doc)),
+    }
+}
+
+pub enum ProjectError {
+    Invalid(Doc),
+    Other(anyhow::Error),
+}
+
+fn resolve(root: &Path, p: &str) -> String {
+    let path = Path::new(p);
+    if path.is_absolute() {
+        p.to_string()
+    } else {
+        root.join(path).to_string_lossy().to_string()
+    }
+}
+
+fn parse(doc: &mut Doc, file: &Path, as_of_arg: Option<&str>) -> Option<Project> {
+    if !doc.ok() {
+        return None;
+    }
+    let root_dir = file.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    let root_dir = if root_dir.as_os_str().is_empty() { PathBuf::from(".") } else { root_dir };
+    let root = doc.root.clone();
+    if root.is_null() {
+        doc.error("", "the project file is empty; it needs at least `tables` or `contacts`");
+        return None;
+    }
+    let m = doc.mapping(&root, "", "the project file", TOP_KEYS)?.clone();
+
+    let csv = parse_csv(doc, m.get("csv"));
+    let zone = match doc.string(&m, "", "timezone", false) {
+        Some(tz) => match Zone::parse(&tz) {
+            Ok(z) => z,
+            Err(e) => {
+                doc.error("timezone", e.to_string());
+                Zone::Local
+            }
+        },
+        None => Zone::Local,
+    };
+    let as_of = match as_of_arg {
+        Some(s) => match dates::resolve_date(s, zone.today()) {
+            Ok(d) => d,
+            Err(e) => {
+                doc.error("", format!("--as-of: {e}"));
+                zone.today()
+            }
+        },
+        None => match doc.string(&m, "", "as_of", false) {
+            Some(s) => match dates::resolve_date(&s, zone.today()) {
+                Ok(d) => d,
+                Err(e) => {
+                    doc.error("as_of", e.to_string());
+                    zone.today()
+                }
+            },
+            None => zone.today(),
+        },
+    };
+
+    let contacts = match m.get("contacts").filter(|v| !v.is_null()) {
+        None => None,
+        Some(v) => parse_contacts(doc, v, &root_dir),
+    };
+    let mut tables = Vec::new();
+    if let Some(tv) = m.get("tables").filter(|v| !v.is_null()) {
+        match tv.as_mapping() {
+            Some(tm) => {
+                for (k, v) in tm {
+                    let name = scalar_text(k).unwrap_or_default();
+                    if let Some(t) = parse_table(doc, &name, v, &root_dir) {
+                        tables.push(t);
+                    }
+                }
+            }
+            None => doc.error("tables", format!("`tables` maps table names to their settings, found {}", kind(tv))),
+        }
+    }
+    if contacts.is_none() && !tables.iter().any(|t| t.name == "orders") && doc.ok() {
+        doc.error_hint("", "the project has no `contacts` and no table named `orders` to take contacts from", Some("add a `contacts:` section with `path` and `key`".into()));
+    }
+
+    let mut metrics = Vec::new();
+    if let Some(mv) = m.get("metrics").filter(|v| !v.is_null()) {
+        match mv.as_mapping() {
+            Some(mm) => {
+                for (k, v) in mm {
+                    let name = scalar_text(k).unwrap_or_default();
+                    let path = join("metrics", &name);
+                    let Some(vm) = doc.mapping(v, &path, &format!("metric `{name}`"), METRIC_KEYS).cloned() else { continue };
+                    let table = doc.string(&vm, &path, "table", true);
+                    let filter = match vm.get("where").filter(|w| !w.is_null()) {
+                        Some(w) => parse_condition(doc, w, &join(&path, "where"), Level::Row).map(Box::new),
+                        None => None,
+                    };
+                    let agg = parse_agg(doc, &vm, &path);
+                    let field = doc.string(&vm, &path, "field", false);
+                    if let (Some(table), Some(agg)) = (table, agg) {
+                        if agg != crate::segment::ast::Agg::Count && field.is_none() {
+                            doc.error(&path, format!("agg `{}` needs `field`, the column to aggregate", agg.name()));
+                            continue;
+                        }
+                        metrics.push(MetricDef { name, def: AggDef { table, filter, agg, field, path } });
+                    }
+                }
+            }
+            None => doc.error("metrics", format!("`metrics` maps names to aggregates, found {}", kind(mv))),
+        }
+    }
+
+    let segments_dir = PathBuf::from(resolve(&root_dir, &doc.string(&m, "", "segments", false).unwrap_or_else(|| "segments".into())));
+    let output = PathBuf::from(resolve(&root_dir, &doc.string(&m, "", "output", false).unwrap_or_else(|| "out".into())));
+    let suppress = parse_suppress(doc, m.get("suppress"), &root_dir);
+    let rfm = parse_rfm(doc, m.get("rfm"));
+
+    Some(Project { file: file.to_path_buf(), root: root_dir, contacts, tables, metrics, segments_dir, output, suppress, as_of, zone, rfm, csv })
+}
+
+fn parse_email_key(doc: &mut Doc, m: &Mapping, path: &str) -> EmailKey {
+    match m.get("email_key") {
+        None | Some(Value::Null) => EmailKey::Auto,
+        Some(Value::Bool(true)) => EmailKey::Yes,
+        Some(Value::Bool(false)) => EmailKey::No,
+        Some(Value::String(s)) if s == "auto" => EmailKey::Auto,
+        Some(v) => {
+            doc.error(&join(path, "email_key"), format!("`email_key` is auto, true or false, found {}", kind(v)));
+            EmailKey::Auto
+        }
+    }
+}
+
+fn parse_columns(doc: &mut Doc, m: &Mapping, path: &str) -> Vec<(String, DeclaredType)> {
+    let mut out = Vec::new();
+    let p = join(path, "columns");
+    let Some(v) = m.get("columns").filter(|v| !v.is_null()) else { return out };
+    let Some(cm) = v.as_mapping() else {
+        doc.error(&p, format!("`columns` maps column names to types, found {}", kind(v)));
+        return out;
+    };
+    const TYPES: &[&str] = &["string", "int", "float", "bool", "date", "datetime"];
+    for (k, t) in cm {
+        let name = scalar_text(k).unwrap_or_default();
+        let tname = scalar_text(t).unwrap_or_default();
+        let ty = match tname.as_str() {
+            "string" | "text" => DeclaredType::String,
+            "int" => DeclaredType::Int,
+            "float" => DeclaredType::Float,
+            "bool" => DeclaredType::Bool,
+            "date" => DeclaredType::Date,
+            "datetime" => DeclaredType::Datetime,
+            _ => {
+                let hint = did_you_mean(&tname, TYPES.iter().copied()).or(Some(format!("types: {}", TYPES.join(", "))));
+                doc.error_hint(&join(&p, &name), format!("unknown type `{tname}` for column `{name}`"), hint);
+                continue;
+            }
+        };
+        out.push((name, ty));
+    }
+    out
+}
+
+fn parse_source(doc: &mut Doc, m: &Mapping, path: &str, root: &Path) -> Option<Source> {
+    let file = doc.string(m, path, "path", true);
+    let key = doc.string(m, path, "key", true);
+    let columns = parse_columns(doc, m, path);
+    Some(Source { path: resolve(root, &file?), key: key?, columns })
+}
+
+fn parse_contacts(doc: &mut Doc, v: &Value, root: &Path) -> Option<ContactsCfg> {
+    let m = doc.mapping(v, "contacts", "`contacts`", CONTACT_KEYS)?.clone();
+    let email_key = parse_email_key(doc, &m, "contacts");
+    let consent = doc.string(&m, "contacts", "consent", false);
+    let source = parse_source(doc, &m, "contacts", root)?;
+    Some(ContactsCfg { source, email_key, consent })
+}
+
+fn parse_table(doc: &mut Doc, name: &str, v: &Value, root: &Path) -> Option<TableCfg> {
+    let path = join("tables", name);
+    let m = doc.mapping(v, &path, &format!("table `{name}`"), TABLE_KEYS)?.clone();
+    let date = doc.string(&m, &path, "date", false);
+    let amount = doc.string(&m, &path, "amount", false);
+    let id = doc.string(&m, &path, "id", false);
+    let consent = doc.string(&m, &path, "consent", false);
+    let filter = match m.get("where").filter(|w| !w.is_null()) {
+        Some(w) => Some(parse_condition(doc, w, &join(&path, "where"), Level::Row)?),
+        None => None,
+    };
+    let source = parse_source(doc, &m, &path, root)?;
+    Some(TableCfg { name: name.to_string(), source, date, amount, id, filter, consent })
+}
+
+fn parse_suppress(doc: &mut Doc, v: Option<&Value>, root: &Path) -> Vec<SuppressCfg> {
+    use crate::segment::ast::Purpose;
+    let mut out = Vec::new();
+    let Some(v) = v.filter(|v| !v.is_null()) else { return out };
+    let Some(items) = v.as_sequence() else {
+        doc.error("suppress", format!("`suppress` is a list of files, found {}", kind(v)));
+        return out;
+    };
+    for (i, it) in items.iter().enumerate() {
+        let p = index("suppress", i);
+        match it {
+            Value::String(s) => out.push(SuppressCfg { path: PathBuf::from(resolve(root, s)), purpose: None }),
+            Value::Mapping(_) => {
+                let Some(m) = doc.mapping(it, &p, "a suppress entry", &["file", "purpose"]).cloned() else { continue };
+                let file = doc.string(&m, &p, "file", true);
+                let purpose = match doc.string(&m, &p, "purpose", false).as_deref() {
+                    None => None,
+                    Some("marketing") => Some(Purpose::Marketing),
+                    Some("informational") => Some(Purpose::Informational),
+                    Some(other) => {
+                        doc.error(&join(&p, "purpose"), format!("unknown purpose `{other}` (marketing or informational)"));
+                        None
+                    }
+                };
+                if let Some(f) = file {
+                    out.push(SuppressCfg { path: PathBuf::from(resolve(root, &f)), purpose });
+                }
+            }
+            _ => doc.error(&p, format!("a suppress entry is a path or {{file, purpose}}, found {}", kind(it))),
+        }
+    }
+    out
+}
+
+fn parse_csv(doc: &mut Doc, v: Option<&Value>) -> CsvCfg {
+    let mut cfg = CsvCfg { separator: None, decimal_comma: None, encoding: Encoding::Auto };
+    let Some(v) = v.filter(|v| !v.is_null()) else { return cfg };
+    let Some(m) = doc.mapping(v, "csv", "`csv`", &["separator", "decimal_comma", "encoding"]).cloned() else { return cfg };
+    match doc.string(&m, "csv", "separator", false).as_deref() {
+        None | Some("auto") => {}
+        Some(s @ ("," | ";" | "\t" | "|")) => cfg.separator = Some(s.as_bytes()[0]),
+        Some(other) => doc.error("csv.separator", format!("separator `{other}` is not one of auto \",\" \";\" \"\\t\" \"|\"")),
+    }
+    cfg.decimal_comma = match m.get("decimal_comma") {
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(b)) => Some(*b),
+        Some(Value::String(s)) if s == "auto" => None,
+        Some(v) => {
+            doc.error("csv.decimal_comma", format!("`decimal_comma` is auto, true or false, found {}", kind(v)));
+            None
+        }
+    };
+    cfg.encoding = match doc.string(&m, "csv", "encoding", false).as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("auto") => Encoding::Auto,
+        Some("utf-8" | "utf8") => Encoding::Utf8,
+        Some("windows-1252" | "cp1252" | "latin1" | "iso-8859-1") => Encoding::Windows1252,
+        Some(other) => {
+            doc.error("csv.encoding", format!("unknown encoding `{other}` (auto, utf-8 or windows-1252)"));
+            Encoding::Auto
+        }
+    };
+    cfg
+}
+
+fn parse_rfm(doc: &mut Doc, v: Option<&Value>) -> RfmCfg {
+    let mut cfg = RfmCfg {
+        table: "orders".into(),
+        bins: [5; 3],
+        thresholds: None,
+        classes_name: "standard".into(),
+        classes: rfm::preset("standard", [5; 3]),
+    };
+    let Some(v) = v.filter(|v| !v.is_null()) else { return cfg };
+    let Some(m) = doc.mapping(v, "rfm", "`rfm`", &["table", "bins", "thresholds", "classes"]).cloned() else { return cfg };
+    if let Some(t) = doc.string(&m, "rfm", "table", false) {
+        cfg.table = t;
+    }
+    const DIMS: [&str; 3] = ["recency", "frequency", "monetary"];
+    match m.get("bins") {
+        None | Some(Value::Null) => {}
+        Some(Value::Number(n)) => match n.as_u64().filter(|b| (2..=9).contains(b)) {
+            Some(b) => cfg.bins = [b as u32; 3],
+            None => doc.error("rfm.bins", "`bins` is a whole number from 2 to 9"),
+        },
+        Some(b @ Value::Mapping(bm)) => {
+            doc.mapping(b, "rfm.bins", "`rfm.bins`", &DIMS);
+            for (i, d) in DIMS.iter().enumerate() {
+                if let Some(x) = bm.get(*d) {
+                    match x.as_u64().filter(|b| (2..=9).contains(b)) {
+                        Some(b) => cfg.bins[i] = b as u32,
+                        None => doc.error(&join("rfm.bins", d), format!("bins for {d} is a whole number from 2 to 9")),
+                    }
+                }
+            }
+        }
+        Some(other) => doc.error("rfm.bins", format!("`bins` is a number or {{recency, frequency, monetary}}, found {}", kind(other))),
+    }
+    if let Some(t) = m.get("thresholds").filter(|t| !t.is_null()) {
+        if let Some(tm) = doc.mapping(t, "rfm.thresholds", "`rfm.thresholds`", &DIMS).cloned() {
+            let mut cuts: [Vec<f64>; 3] = Default::default();
+            let mut ok = true;
+            for (i, d) in DIMS.iter().enumerate() {
+                let p = join("rfm.thresholds", d);
+                let list = tm.get(*d).and_then(Value::as_sequence).map(|s| s.iter().map(Value::as_f64).collect::<Option<Vec<f64>>>());
+                match list {
+                    Some(Some(v)) if !v.is_empty() && v.windows(2).all(|w| w[0] < w[1]) => {
+                        cfg.bins[i] = v.len() as u32 + 1;
+                        cuts[i] = v;
+                    }
+                    _ => {
+                        doc.error(&p, format!("thresholds for {d} must be a list of ascending numbers, such as [30, 90, 180, 365]"));
+                        ok = false;
+                    }
+                }
+            }
+            if ok {
+                cfg.thresholds = Some(cuts);
+            }
+        }
+    }
+    match m.get("classes") {
+        None | Some(Value::Null) => cfg.classes = rfm::preset("standard", cfg.bins),
+        Some(Value::String(name)) => {
+            cfg.classes_name = name.clone();
+            cfg.classes = rfm::preset(name, cfg.bins);
+            if let Err(e) = &cfg.classes {
+                if !rfm::preset_names().contains(&name.as_str()) {
+                    doc.error_hint("rfm.classes", e.clone(), did_you_mean(name, rfm::preset_names().iter().copied()));
+                }
+            }
+        }
+        Some(Value::Sequence(items)) => {
+            cfg.classes_name = "custom".into();
+            let mut classes = Vec::new();
+            for (i, it) in items.iter().enumerate() {
+                let p = index("rfm.classes", i);
+                let Some(cm) = doc.mapping(it, &p, "an RFM class", &["name", "r", "f", "m"]).cloned() else { continue };
+                let Some(name) = doc.string(&cm, &p, "name", true) else { continue };
+                let mut ranges = [(1u32, 9u32); 3];
+                for (j, dim) in ["r", "f", "m"].iter().enumerate() {
+                    match cm.get(*dim) {
+                        None | Some(Value::Null) => ranges[j] = (1, cfg.bins[j]),
+                        Some(Value::Sequence(s)) if s.len() == 2 && s.iter().all(|x| x.as_u64().is_some()) => {
+                            let lo = s[0].as_u64().unwrap_or(0) as u32;
+                            let hi = s[1].as_u64().unwrap_or(0) as u32;
+                            if lo > hi {
+                                doc.error(&join(&p, dim), format!("range [{lo}, {hi}] is reversed"));
+                            }
+                            ranges[j] = (lo, hi);
+                        }
+                        Some(_) => doc.error(&join(&p, dim), format!("`{dim}` is a score range [lo, hi] such as [4, 5]")),
+                    }
+                }
+                classes.push(ClassDef { name, r: ranges[0], f: ranges[1], m: ranges[2] });
+            }
+            cfg.classes = Ok(classes);
+        }
+        Some(other) => doc.error("rfm.classes", format!("`classes` is a preset name or a list of classes, found {}", kind(other))),
+    }
+    cfg
+}

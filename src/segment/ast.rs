@@ -1,0 +1,281 @@
+//! The segment language once parsed: typed, but not yet checked against data.
+//! Each node keeps its YAML path so later checks can point at it.
+
+use std::path::PathBuf;
+
+use serde_yaml::Value;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Op {
+    Eq,
+    Neq,
+    In,
+    NotIn,
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+    Between,
+    Contains,
+    NotContains,
+    StartsWith,
+    EndsWith,
+    Matches,
+    IsEmpty,
+    IsNotEmpty,
+    IsTrue,
+    IsFalse,
+    Before,
+    After,
+    On,
+    InLast,
+}
+
+pub const OPS: &[(&str, Op)] = &[
+    ("eq", Op::Eq),
+    ("neq", Op::Neq),
+    ("in", Op::In),
+    ("not_in", Op::NotIn),
+    ("lt", Op::Lt),
+    ("lte", Op::Lte),
+    ("gt", Op::Gt),
+    ("gte", Op::Gte),
+    ("between", Op::Between),
+    ("contains", Op::Contains),
+    ("not_contains", Op::NotContains),
+    ("starts_with", Op::StartsWith),
+    ("ends_with", Op::EndsWith),
+    ("matches", Op::Matches),
+    ("is_empty", Op::IsEmpty),
+    ("is_not_empty", Op::IsNotEmpty),
+    ("is_true", Op::IsTrue),
+    ("is_false", Op::IsFalse),
+    ("before", Op::Before),
+    ("after", Op::After),
+    ("on", Op::On),
+    ("in_last", Op::InLast),
+];
+
+impl Op {
+    pub fn name(self) -> &'static str {
+        OPS.iter().find(|(_, o)| *o == self).map(|(n, _)| *n).unwrap_or("?")
+    }
+
+    pub fn takes_value(self) -> bool {
+        !matches!(self, Op::IsEmpty | Op::IsNotEmpty | Op::IsTrue | Op::IsFalse)
+    }
+
+    /// The positive operator this one negates, if it is a negation.
+    pub fn negates(self) -> Option<Op> {
+        match self {
+            Op::Neq => Some(Op::Eq),
+            Op::NotIn => Some(Op::In),
+            Op::NotContains => Some(Op::Contains),
+            Op::IsNotEmpty => Some(Op::IsEmpty),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Agg {
+    Count,
+    CountDistinct,
+    Sum,
+    Avg,
+    Min,
+    Max,
+    First,
+    Last,
+}
+
+pub const AGGS: &[(&str, Agg)] = &[
+    ("count", Agg::Count),
+    ("count_distinct", Agg::CountDistinct),
+    ("sum", Agg::Sum),
+    ("avg", Agg::Avg),
+    ("min", Agg::Min),
+    ("max", Agg::Max),
+    ("first", Agg::First),
+    ("last", Agg::Last),
+];
+
+impl Agg {
+    pub fn name(self) -> &'static str {
+        AGGS.iter().find(|(_, a)| *a == self).map(|(n, _)| *n).unwrap_or("?")
+    }
+}
+
+/// `{field, op, value}`: a test of one contact field (or, inside a table's
+/// `where`, of one column of that table).
+#[derive(Clone, Debug)]
+pub struct Leaf {
+    pub field: String,
+    pub op: Op,
+    pub value: Option<Value>,
+    pub case_sensitive: bool,
+    pub path: String,
+}
+
+/// An aggregate over a contact's rows of one table: a table condition without
+/// its test, or a named metric.
+#[derive(Clone, Debug)]
+pub struct AggDef {
+    pub table: String,
+    pub filter: Option<Box<Cond>>,
+    pub agg: Agg,
+    pub field: Option<String>,
+    pub path: String,
+}
+
+#[derive(Clone, Debug)]
+pub enum Cond {
+    All(Vec<Cond>, String),
+    Any(Vec<Cond>, String),
+    Not(Box<Cond>, String),
+    Field(Leaf),
+    /// A table condition: the aggregate, then a leaf test on its value
+    /// (the leaf's `field` is unused).
+    Table(AggDef, Leaf),
+    Segment(String, String),
+}
+
+impl Cond {
+    pub fn path(&self) -> &str {
+        match self {
+            Cond::All(_, p) | Cond::Any(_, p) | Cond::Not(_, p) | Cond::Segment(_, p) => p,
+            Cond::Field(l) => &l.path,
+            Cond::Table(a, _) => &a.path,
+        }
+    }
+
+    /// Calls `f` on this node and every node below it.
+    pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&'a Cond)) {
+        f(self);
+        match self {
+            Cond::All(cs, _) | Cond::Any(cs, _) => cs.iter().for_each(|c| c.walk(f)),
+            Cond::Not(c, _) => c.walk(f),
+            Cond::Table(a, _) => {
+                if let Some(w) = &a.filter {
+                    w.walk(f)
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    Marketing,
+    Informational,
+}
+
+#[derive(Clone, Debug)]
+pub struct Scope {
+    pub table: String,
+    pub filter: Option<Cond>,
+    pub path: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub enum KeyList {
+    #[default]
+    None,
+    Inline(Vec<String>),
+    File(PathBuf),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Csv,
+    Parquet,
+    Jsonl,
+}
+
+impl Format {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Parquet => "parquet",
+            Format::Jsonl => "jsonl",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Export {
+    pub columns: Option<Vec<(String, String)>>, // (field, yaml path)
+    pub rename: Vec<(String, String)>,
+    pub format: Format,
+    pub separator: u8,
+    pub bom: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Expect {
+    pub min: Option<u64>,
+    pub max: Option<u64>,
+    pub includes: Vec<String>,
+    pub excludes: Vec<String>,
+}
+
+impl Expect {
+    pub fn is_empty(&self) -> bool {
+        self.min.is_none() && self.max.is_none() && self.includes.is_empty() && self.excludes.is_empty()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Segment {
+    pub alias: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub category: Option<String>,
+    pub purpose: Purpose,
+    pub scope: Option<Scope>,
+    pub filter: Option<Cond>,
+    pub include: KeyList,
+    pub exclude: KeyList,
+    pub export: Export,
+    pub expect: Expect,
+    /// The file it came from; None for the built-in `all`.
+    pub file: Option<PathBuf>,
+    pub hash: String,
+}
+
+impl Segment {
+    /// The built-in segment of every contact.
+    pub fn all() -> Segment {
+        Segment {
+            alias: "all".into(),
+            name: "All contacts".into(),
+            description: None,
+            category: None,
+            purpose: Purpose::Marketing,
+            scope: None,
+            filter: Some(Cond::All(vec![], "where".into())),
+            include: KeyList::None,
+            exclude: KeyList::None,
+            export: Export { separator: b',', ..Export::default() },
+            expect: Expect::default(),
+            file: None,
+            hash: String::new(),
+        }
+    }
+
+    /// Aliases of the segments this one refers to.
+    pub fn references(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut visit = |c: &Cond| {
+            if let Cond::Segment(a, p) = c {
+                out.push((a.clone(), p.clone()));
+            }
+        };
+        if let Some(w) = &self.filter {
+            w.walk(&mut visit);
+        }
+        out
+    }
+}

@@ -1,0 +1,280 @@
+//! Leaf tests compiled to polars expressions. Every positive test is false on
+//! a missing value; every negative test is exactly its positive's negation.
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+use serde_yaml::Value;
+
+use super::ast::{Leaf, Op};
+use crate::dates;
+use crate::load::infer::number_text;
+use crate::load::FieldType;
+use crate::text;
+use crate::yamldoc::scalar_text;
+
+/// A problem found while compiling: where (YAML path), what, and a hint.
+#[derive(Clone, Debug)]
+pub struct CompileError {
+    pub path: String,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl CompileError {
+    pub fn new(path: &str, message: impl Into<String>) -> Self {
+        CompileError { path: path.to_string(), message: message.into(), hint: None }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+pub type CResult<T> = Result<T, CompileError>;
+
+fn string_out(_: &Schema, f: &Field) -> PolarsResult<Field> {
+    Ok(Field::new(f.name().clone(), DataType::String))
+}
+
+fn map_text(e: Expr, f: fn(&str) -> String) -> Expr {
+    e.map(
+        move |c: Column| {
+            let ca = c.str()?;
+            let out: StringChunked = ca.iter().map(|v| v.map(f)).collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        string_out,
+    )
+}
+
+/// The field as text: numbers in their shortest decimal form.
+fn text_view(e: Expr, ty: FieldType) -> Expr {
+    match ty {
+        FieldType::Text => e,
+        FieldType::Float => e.map(
+            |c: Column| {
+                let f = c.cast(&DataType::Float64)?;
+                let out: StringChunked = f.f64()?.iter().map(|v| v.map(number_text)).collect();
+                Ok(out.with_name(c.name().clone()).into_column())
+            },
+            string_out,
+        ),
+        FieldType::Datetime => e.dt().to_string("%Y-%m-%dT%H:%M:%S"),
+        _ => e.cast(DataType::String),
+    }
+}
+
+struct TextMode {
+    case_sensitive: bool,
+}
+
+impl TextMode {
+    fn field(&self, e: Expr, ty: FieldType) -> Expr {
+        let t = text_view(e, ty);
+        if self.case_sensitive {
+            t
+        } else {
+            map_text(t, text::fold)
+        }
+    }
+
+    fn value(&self, s: &str) -> String {
+        if self.case_sensitive {
+            s.to_string()
+        } else {
+            text::fold(s)
+        }
+    }
+}
+
+fn date_view(e: Expr, ty: FieldType) -> Expr {
+    match ty {
+        FieldType::Datetime => e.dt().date(),
+        _ => e,
+    }
+}
+
+fn date_lit(d: NaiveDate) -> Expr {
+    lit(dates::to_days(d)).cast(DataType::Date)
+}
+
+fn str_series(values: Vec<String>) -> Expr {
+    lit(Series::new("".into(), values))
+}
+
+/// The value as a number, if it is one (numbers, or text that reads as one).
+fn as_number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
+        _ => None,
+    }
+}
+
+fn as_date(v: &Value, as_of: NaiveDate) -> Option<NaiveDate> {
+    v.as_str().and_then(|s| dates::resolve_date(s, as_of).ok())
+}
+
+fn declare_hint(field: &str) -> String {
+    format!("declare another type under `columns:` in audience.yaml (for example `{field}: string`)")
+}
+
+/// Compiles one leaf over `e`, a field of type `ty` named `field`.
+pub fn leaf_expr(e: Expr, ty: FieldType, field: &str, leaf: &Leaf, as_of: NaiveDate) -> CResult<Expr> {
+    if let Some(pos) = leaf.op.negates() {
+        let mut l = leaf.clone();
+        l.op = pos;
+        return Ok(positive(e, ty, field, &l, as_of)?.not());
+    }
+    positive(e, ty, field, leaf, as_of)
+}
+
+fn positive(e: Expr, ty: FieldType, field: &str, leaf: &Leaf, as_of: NaiveDate) -> CResult<Expr> {
+    Ok(positive_raw(e, ty, field, leaf, as_of)?.fill_null(lit(false)))
+}
+
+fn wrong(leaf: &Leaf, field: &str, ty: FieldType, what: &str) -> CompileError {
+    CompileError::new(
+        &format!("{}.value", leaf.path),
+        format!("`{field}` is a {} field; operator `{}` {what}", ty.name(), leaf.op.name()),
+    )
+    .hint(declare_hint(field))
+}
+
+fn positive_raw(e: Expr, ty: FieldType, field: &str, leaf: &Leaf, as_of: NaiveDate) -> CResult<Expr> {
+    let mode = TextMode { case_sensitive: leaf.case_sensitive };
+    let value = leaf.value.as_ref();
+    let op = leaf.op;
+    let vpath = format!("{}.value", leaf.path);
+    match op {
+        Op::IsEmpty => Ok(e.is_null()),
+        Op::IsTrue | Op::IsFalse => truth(e, ty, op == Op::IsTrue).ok_or_else(|| {
+            CompileError::new(&leaf.path, format!("`{field}` is a {} field; `{}` needs a bool, text or int field", ty.name(), op.name()))
+        }),
+        Op::Eq => {
+            let v = value.expect("checked by parse");
+            if let Value::Bool(b) = v {
+                return truth(e, ty, *b).ok_or_else(|| wrong(leaf, field, ty, "with true/false needs a bool, text or int field"));
+            }
+            match ty {
+                FieldType::Int | FieldType::Float => match as_number(v) {
+                    Some(n) => Ok(e.cast(DataType::Float64).eq(lit(n))),
+                    None => Err(wrong(leaf, field, ty, &format!("needs a number, not `{}`", scalar_text(v).unwrap_or_default()))),
+                },
+                FieldType::Date | FieldType::Datetime => match as_date(v, as_of) {
+                    Some(d) => Ok(date_view(e, ty).eq(date_lit(d))),
+                    None => Err(wrong(leaf, field, ty, "needs a date such as 2025-01-31 or -30d")),
+                },
+                FieldType::Bool => match scalar_text(v).as_deref().and_then(text::bool_word) {
+                    Some(b) => Ok(truth(e, ty, b).expect("bool field")),
+                    None => Err(wrong(leaf, field, ty, "needs true or false")),
+                },
+                FieldType::Text => Ok(mode.field(e, ty).eq(lit(mode.value(&scalar_text(v).unwrap_or_default())))),
+            }
+        }
+        Op::In => {
+            let items = value.and_then(Value::as_sequence).cloned().unwrap_or_default();
+            if items.is_empty() {
+                return Ok(lit(false));
+            }
+            if ty.is_date() {
+                let mut ds = Vec::new();
+                for it in &items {
+                    ds.push(as_date(it, as_of).ok_or_else(|| wrong(leaf, field, ty, "needs a list of dates"))?);
+                }
+                let d = date_view(e, ty);
+                return Ok(ds.into_iter().map(|x| d.clone().eq(date_lit(x))).reduce(Expr::or).expect("non-empty"));
+            }
+            if ty == FieldType::Bool {
+                return Err(wrong(leaf, field, ty, "does not apply; use is_true or is_false"));
+            }
+            let vals: Vec<String> = items.iter().map(|v| mode.value(&scalar_text(v).unwrap_or_default())).collect();
+            Ok(mode.field(e, ty).is_in(str_series(vals), false))
+        }
+        Op::Contains | Op::StartsWith | Op::EndsWith | Op::Matches => {
+            if ty.is_date() || ty == FieldType::Bool {
+                return Err(wrong(leaf, field, ty, "tests text; it does not apply here"));
+            }
+            let v = scalar_text(value.expect("checked by parse")).unwrap_or_default();
+            match op {
+                Op::Matches => {
+                    let pattern = if leaf.case_sensitive { v } else { format!("(?i){v}") };
+                    let subject = if leaf.case_sensitive { text_view(e, ty) } else { map_text(text_view(e, ty), text::strip_accents) };
+                    Ok(subject.str().contains(lit(pattern), true))
+                }
+                Op::Contains => Ok(mode.field(e, ty).str().contains_literal(lit(mode.value(&v)))),
+                Op::StartsWith => Ok(mode.field(e, ty).str().starts_with(lit(mode.value(&v)))),
+                _ => Ok(mode.field(e, ty).str().ends_with(lit(mode.value(&v)))),
+            }
+        }
+        Op::Lt | Op::Lte | Op::Gt | Op::Gte | Op::Between | Op::Before | Op::After | Op::On => {
+            let (lhs, bounds) = ordered_operands(e, ty, field, leaf, as_of)?;
+            Ok(match op {
+                Op::Lt | Op::Before => lhs.lt(bounds[0].clone()),
+                Op::Lte => lhs.lt_eq(bounds[0].clone()),
+                Op::Gt | Op::After => lhs.gt(bounds[0].clone()),
+                Op::Gte => lhs.gt_eq(bounds[0].clone()),
+                Op::On => lhs.eq(bounds[0].clone()),
+                _ => lhs.clone().gt_eq(bounds[0].clone()).and(lhs.lt_eq(bounds[1].clone())),
+            })
+        }
+        Op::InLast => {
+            if !ty.is_date() {
+                return Err(wrong(leaf, field, ty, "needs a date field"));
+            }
+            let span = value.and_then(Value::as_str).and_then(|s| dates::parse_duration(s).ok()).ok_or_else(|| CompileError::new(&vpath, "not a duration"))?;
+            let start = dates::window_start(span, as_of).ok_or_else(|| CompileError::new(&vpath, "duration out of range"))?;
+            let d = date_view(e, ty);
+            Ok(d.clone().gt_eq(date_lit(start)).and(d.lt_eq(date_lit(as_of))))
+        }
+        Op::Neq | Op::NotIn | Op::NotContains | Op::IsNotEmpty => unreachable!("negations are compiled from their positive"),
+    }
+}
+
+/// The left side and the bound(s) of an ordering test, typed alike.
+fn ordered_operands(e: Expr, ty: FieldType, field: &str, leaf: &Leaf, as_of: NaiveDate) -> CResult<(Expr, Vec<Expr>)> {
+    let values: Vec<Value> = match (&leaf.value, leaf.op) {
+        (Some(Value::Sequence(s)), Op::Between) => s.clone(),
+        (Some(v), _) => vec![v.clone()],
+        _ => vec![],
+    };
+    let date_op = matches!(leaf.op, Op::Before | Op::After | Op::On);
+    if ty.is_date() {
+        let mut bounds = Vec::new();
+        for v in &values {
+            match as_date(v, as_of) {
+                Some(d) => bounds.push(date_lit(d)),
+                None => return Err(wrong(leaf, field, ty, &format!("compares dates, not `{}`", scalar_text(v).unwrap_or_default()))),
+            }
+        }
+        return Ok((date_view(e, ty), bounds));
+    }
+    if date_op {
+        return Err(wrong(leaf, field, ty, "needs a date field"));
+    }
+    if ty.is_number() {
+        let mut bounds = Vec::new();
+        for v in &values {
+            match as_number(v) {
+                Some(n) => bounds.push(lit(n)),
+                None => return Err(wrong(leaf, field, ty, &format!("compares numbers, not `{}`", scalar_text(v).unwrap_or_default()))),
+            }
+        }
+        return Ok((e.cast(DataType::Float64), bounds));
+    }
+    Err(wrong(leaf, field, ty, "compares numbers or dates"))
+}
+
+/// is_true / is_false for a bool, int (1/0) or text (boolean words) field.
+fn truth(e: Expr, ty: FieldType, want: bool) -> Option<Expr> {
+    match ty {
+        FieldType::Bool => Some(e.eq(lit(want))),
+        FieldType::Int => Some(e.eq(lit(if want { 1i64 } else { 0 }))),
+        FieldType::Text => {
+            let words: Vec<String> = (if want { text::TRUE_WORDS } else { text::FALSE_WORDS }).iter().map(|s| s.to_string()).collect();
+            Some(map_text(e, text::fold).is_in(str_series(words), false))
+        }
+        _ => None,
+    }
+}

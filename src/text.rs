@@ -1,0 +1,91 @@
+//! Text rules shared by loading and matching: case and accent folding,
+//! boolean words, e-mail keys.
+
+use std::sync::OnceLock;
+
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+/// Lowercases and strips accents, so `Étudiant` and `etudiant` compare equal.
+pub fn fold(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_ascii_lowercase();
+    }
+    s.to_lowercase().nfd().filter(|c| !is_combining_mark(*c)).collect()
+}
+
+/// Strips accents but keeps case: what `matches` runs its `(?i)` regex over.
+pub fn strip_accents(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_string();
+    }
+    s.nfd().filter(|c| !is_combining_mark(*c)).collect()
+}
+
+pub const TRUE_WORDS: &[&str] = &["true", "1", "yes", "y", "oui", "o", "vrai", "x"];
+pub const FALSE_WORDS: &[&str] = &["false", "0", "no", "n", "non", "faux"];
+
+/// Reads a cell as a boolean word; anything else is neither.
+pub fn bool_word(s: &str) -> Option<bool> {
+    let w = s.trim().to_lowercase();
+    if TRUE_WORDS.contains(&w.as_str()) {
+        Some(true)
+    } else if FALSE_WORDS.contains(&w.as_str()) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// A key as it is compared everywhere once the key is known to hold e-mails.
+pub fn normalize_email(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+pub const EMAIL_PATTERN: &str = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$";
+
+pub fn is_valid_email(s: &str) -> bool {
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    RE.get_or_init(|| regex::Regex::new(EMAIL_PATTERN).expect("valid pattern"))
+        .is_match(s)
+}
+
+/// Whether a key column holds e-mail addresses: at least half of its first
+/// 1,000 non-empty values contain `@`.
+pub fn looks_like_email_column<'a>(values: impl Iterator<Item = &'a str>) -> bool {
+    let (mut seen, mut with_at) = (0usize, 0usize);
+    for v in values.filter(|v| !v.trim().is_empty()).take(1000) {
+        seen += 1;
+        if v.contains('@') {
+            with_at += 1;
+        }
+    }
+    seen > 0 && with_at * 2 >= seen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_ignores_case_and_accents() {
+        assert_eq!(fold("Étudiant"), "etudiant");
+        assert_eq!(fold("ÇA VA"), "ca va");
+        assert_eq!(strip_accents("Théâtre"), "Theatre");
+    }
+
+    #[test]
+    fn boolean_words() {
+        assert_eq!(bool_word(" Oui "), Some(true));
+        assert_eq!(bool_word("FAUX"), Some(false));
+        assert_eq!(bool_word("maybe"), None);
+    }
+
+    #[test]
+    fn email_validity() {
+        assert!(is_valid_email("a.b@example.co.uk"));
+        assert!(!is_valid_email("jean@gmail"));
+        assert!(!is_valid_email("a b@example.com"));
+        assert!(!is_valid_email("a@@example.com"));
+    }
+}

@@ -1,0 +1,154 @@
+//! A YAML file read for validation: the parsed value, where each node sits,
+//! and the diagnostics found so far. Raw YAML is turned into typed structs by
+//! `project` and `segment::parse`, which report through here so every problem
+//! carries its file, line and column.
+
+use std::path::Path;
+
+use serde_yaml::{Mapping, Value};
+
+use crate::diag::{did_you_mean, Diagnostic};
+use crate::yamlpos::{Pos, PosMap};
+
+pub struct Doc {
+    pub file: String,
+    pub text: String,
+    pub pos: PosMap,
+    pub root: Value,
+    pub diags: Vec<Diagnostic>,
+}
+
+impl Doc {
+    pub fn parse(file: &Path, text: String) -> Doc {
+        let file = file.display().to_string();
+        let pos = PosMap::build(&text);
+        let mut diags = Vec::new();
+        let root = match serde_yaml::from_str::<Value>(&text) {
+            Ok(v) => v,
+            Err(e) => {
+                let p = e
+                    .location()
+                    .map(|l| Pos { line: l.line(), col: l.column() })
+                    .unwrap_or(Pos { line: 1, col: 1 });
+                let msg = e.to_string();
+                // serde_yaml appends " at line L column C"; the position is already in front.
+                let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+                diags.push(
+                    Diagnostic::new(&file, p, format!("YAML syntax error: {msg}"))
+                        .with_hint("check the indentation and the quotes on this line"),
+                );
+                Value::Null
+            }
+        };
+        Doc { file, text, pos, root, diags }
+    }
+
+    pub fn ok(&self) -> bool {
+        self.diags.is_empty()
+    }
+
+    pub fn error(&mut self, path: &str, message: impl Into<String>) {
+        let p = self.pos.locate(path);
+        self.diags.push(Diagnostic::new(&self.file, p, message));
+    }
+
+    pub fn error_hint(&mut self, path: &str, message: impl Into<String>, hint: Option<String>) {
+        let p = self.pos.locate(path);
+        let mut d = Diagnostic::new(&self.file, p, message);
+        if let Some(h) = hint {
+            d = d.with_hint(h);
+        }
+        self.diags.push(d);
+    }
+
+    /// Error about a mapping key itself (unknown key, reserved name).
+    pub fn key_error(&mut self, path: &str, message: impl Into<String>, hint: Option<String>) {
+        let p = self.pos.key(path).unwrap_or_else(|| self.pos.locate(path));
+        let mut d = Diagnostic::new(&self.file, p, message);
+        if let Some(h) = hint {
+            d = d.with_hint(h);
+        }
+        self.diags.push(d);
+    }
+
+    /// The mapping at `path`, with every key outside `allowed` reported.
+    pub fn mapping<'v>(&mut self, v: &'v Value, path: &str, what: &str, allowed: &[&str]) -> Option<&'v Mapping> {
+        let Some(map) = v.as_mapping() else {
+            self.error(path, format!("{what} must be a mapping of keys to values, found {}", kind(v)));
+            return None;
+        };
+        for k in map.keys() {
+            let name = scalar_text(k).unwrap_or_default();
+            if !allowed.contains(&name.as_str()) {
+                let hint = did_you_mean(&name, allowed.iter().copied())
+                    .or_else(|| Some(format!("valid keys here: {}", allowed.join(", "))));
+                self.key_error(&join(path, &name), format!("unknown key `{name}` in {what}"), hint);
+            }
+        }
+        Some(map)
+    }
+
+    /// A required or optional text scalar.
+    pub fn string(&mut self, map: &Mapping, path: &str, key: &str, required: bool) -> Option<String> {
+        let p = join(path, key);
+        match map.get(key) {
+            None | Some(Value::Null) => {
+                if required {
+                    self.error(path, format!("missing required key `{key}`"));
+                }
+                None
+            }
+            Some(v) => match scalar_text(v) {
+                Some(s) if !matches!(v, Value::Bool(_)) => Some(s),
+                _ => {
+                    self.error(&p, format!("`{key}` must be text, found {}", kind(v)));
+                    None
+                }
+            },
+        }
+    }
+}
+
+pub fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+pub fn index(path: &str, i: usize) -> String {
+    format!("{path}[{i}]")
+}
+
+/// A scalar as text: strings as they are, numbers in their shortest form.
+pub fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(number_value_text(n)),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+pub fn number_value_text(n: &serde_yaml::Number) -> String {
+    if let Some(i) = n.as_i64() {
+        i.to_string()
+    } else if let Some(u) = n.as_u64() {
+        u.to_string()
+    } else {
+        crate::load::infer::number_text(n.as_f64().unwrap_or(f64::NAN))
+    }
+}
+
+pub fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "nothing",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "text",
+        Value::Sequence(_) => "a list",
+        Value::Mapping(_) => "a mapping",
+        Value::Tagged(_) => "a tagged value",
+    }
+}
