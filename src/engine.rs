@@ -134,7 +134,7 @@ fn key_mask(keys: &[String]) -> Expr {
     if keys.is_empty() {
         lit(false)
     } else {
-        col(KEY).is_in(lit(Series::new("".into(), keys.to_vec())), false).fill_null(lit(false))
+        crate::segment::compile::in_set(col(KEY), keys.to_vec()).fill_null(lit(false))
     }
 }
 

@@ -99,8 +99,18 @@ fn date_lit(d: NaiveDate) -> Expr {
     lit(dates::to_days(d)).cast(DataType::Date)
 }
 
-fn str_series(values: Vec<String>) -> Expr {
-    lit(Series::new("".into(), values))
+/// Membership of a text expression in a set of values; missing stays missing.
+/// A hash set in a UDF sidesteps polars' list-literal coercion rules.
+pub fn in_set(e: Expr, values: Vec<String>) -> Expr {
+    let set: std::sync::Arc<std::collections::HashSet<String>> = std::sync::Arc::new(values.into_iter().collect());
+    e.map(
+        move |c: Column| {
+            let ca = c.str()?;
+            let out: BooleanChunked = ca.iter().map(|v| v.map(|s| set.contains(s))).collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
+    )
 }
 
 /// The value as a number, if it is one (numbers, or text that reads as one).
@@ -190,7 +200,7 @@ fn positive_raw(e: Expr, ty: FieldType, field: &str, leaf: &Leaf, as_of: NaiveDa
                 return Err(wrong(leaf, field, ty, "does not apply; use is_true or is_false"));
             }
             let vals: Vec<String> = items.iter().map(|v| mode.value(&scalar_text(v).unwrap_or_default())).collect();
-            Ok(mode.field(e, ty).is_in(str_series(vals), false))
+            Ok(in_set(mode.field(e, ty), vals))
         }
         Op::Contains | Op::StartsWith | Op::EndsWith | Op::Matches => {
             if ty.is_date() || ty == FieldType::Bool {
@@ -273,7 +283,7 @@ fn truth(e: Expr, ty: FieldType, want: bool) -> Option<Expr> {
         FieldType::Int => Some(e.eq(lit(if want { 1i64 } else { 0 }))),
         FieldType::Text => {
             let words: Vec<String> = (if want { text::TRUE_WORDS } else { text::FALSE_WORDS }).iter().map(|s| s.to_string()).collect();
-            Some(map_text(e, text::fold).is_in(str_series(words), false))
+            Some(in_set(map_text(e, text::fold), words))
         }
         _ => None,
     }

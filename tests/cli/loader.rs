@@ -1,0 +1,1 @@
+//! Loader rules of spec section 1.

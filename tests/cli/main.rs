@@ -1,0 +1,7 @@
+//! Integration tests: the real `audience` binary on fixtures written inline.
+
+mod util;
+
+mod commands;
+mod loader;
+mod segments;

@@ -1,0 +1,1 @@
+//! Segment language: operators, aggs, rules.
