@@ -126,8 +126,12 @@ fn as_date(v: &Value, as_of: NaiveDate) -> Option<NaiveDate> {
     v.as_str().and_then(|s| dates::resolve_date(s, as_of).ok())
 }
 
-fn declare_hint(field: &str) -> String {
-    format!("declare another type under `columns:` in audience.yaml (for example `{field}: string`)")
+fn declare_hint(field: &str, ty: FieldType) -> String {
+    let other = match ty {
+        FieldType::Text => "float",
+        _ => "string",
+    };
+    format!("check the operator, or declare the column's type under `columns:` in audience.yaml (for example `{field}: {other}`)")
 }
 
 /// Compiles one leaf over `e`, a field of type `ty` named `field`.
@@ -149,7 +153,7 @@ fn wrong(leaf: &Leaf, field: &str, ty: FieldType, what: &str) -> CompileError {
         &format!("{}.value", leaf.path),
         format!("`{field}` is a {} field; operator `{}` {what}", ty.name(), leaf.op.name()),
     )
-    .hint(declare_hint(field))
+    .hint(declare_hint(field, ty))
 }
 
 fn positive_raw(e: Expr, ty: FieldType, field: &str, leaf: &Leaf, as_of: NaiveDate) -> CResult<Expr> {

@@ -464,7 +464,8 @@ pub fn parse_segment(doc: &mut Doc, file: &Path) -> Option<Segment> {
     let base = file.parent().unwrap_or(Path::new("."));
     let include = key_list(doc, &m, "include", base);
     let exclude = key_list(doc, &m, "exclude", base);
-    if !m.contains_key("where") && !m.contains_key("scope") && !m.contains_key("include") {
+    let unknown_keys = m.keys().filter_map(scalar_text).any(|k| !SEGMENT_KEYS.contains(&k.as_str()));
+    if !unknown_keys && !m.contains_key("where") && !m.contains_key("scope") && !m.contains_key("include") {
         doc.error_hint("", "a segment needs `where` (or `scope`, or `include`)", Some("add for example `where: {field: newsletter, op: is_true}`".into()));
     }
     let export = parse_export(doc, m.get("export"));

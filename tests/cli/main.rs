@@ -4,4 +4,5 @@ mod util;
 
 mod commands;
 mod loader;
+mod rfm;
 mod segments;
