@@ -52,12 +52,12 @@ pub fn run(common: &Common, format: TableFormat) -> Result<ExitCode> {
             Some(e) => samples(&df, e.clone())?,
             None => String::new(),
         };
-        rows.push(vec![name.clone().into(), ty.name().into(), src.clone().into(), samples.into()]);
+        rows.push(vec![name.clone().into(), type_label(&df, name, *ty).into(), src.clone().into(), samples.into()]);
     }
     for t in &data.tables {
         for (name, ty) in &t.columns {
             let s = samples(&t.df, col(name.as_str()))?;
-            rows.push(vec![format!("{}.{name}", t.cfg.name).into(), ty.name().into(), format!("table {}", t.cfg.name).into(), s.into()]);
+            rows.push(vec![format!("{}.{name}", t.cfg.name).into(), type_label(&t.df, name, *ty).into(), format!("table {}", t.cfg.name).into(), s.into()]);
         }
     }
     super::print_rows(&["field", "type", "source", "samples"], &["field", "type", "source", "samples"], &rows, format)?;
@@ -69,4 +69,25 @@ fn samples(df: &DataFrame, e: Expr) -> Result<String> {
     let out = df.clone().lazy().select([e.alias("v")]).filter(col("v").is_not_null()).unique_stable(None, UniqueKeepStrategy::First).limit(3).collect()?;
     let cells = crate::output::text_rows(&out, 3)?;
     Ok(cells.into_iter().map(|r| r.join("")).collect::<Vec<_>>().join(", "))
+}
+
+/// The type, noting text columns whose every value is a boolean word
+/// (`oui`/`non`…): `is_true` and `is_false` read them as booleans.
+fn type_label(df: &DataFrame, name: &str, ty: FieldType) -> String {
+    if ty != FieldType::Text {
+        return ty.name().to_string();
+    }
+    let words = df.column(name).ok().and_then(|c| c.str().ok()).is_some_and(|ca| {
+        let mut any = false;
+        let all = ca.iter().flatten().all(|v| {
+            any = true;
+            crate::text::bool_word(v).is_some()
+        });
+        any && all
+    });
+    if words {
+        "text (boolean words)".into()
+    } else {
+        "text".into()
+    }
 }

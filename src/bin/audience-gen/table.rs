@@ -227,15 +227,44 @@ impl Table {
     }
 }
 
-/// PARQUET OUTPUT: to be implemented with the polars writer.
-///
-/// Every column is to be typed natively: `Text` and `Cat` as strings (a
-/// `None` is null), `Int` as i64, `Money` as f64 euros (cents / 100), `Date`
+/// Writes a table as Parquet, every column typed natively: `Text` and `Cat`
+/// as strings (a `None` is null), `Int` as i64, `Money` as f64 euros, `Date`
 /// as a date (`Missing` and `Zero` are null), `DateTime` as a datetime
 /// without time zone, `Flag` as a boolean.
 pub fn write_parquet(table: &Table, path: &Path) -> Result<()> {
-    let _ = (table, path);
-    bail!("parquet output needs the polars writer")
+    use polars::prelude::{Column as PlColumn, DataFrame, DataType, ParquetWriter, TimeUnit};
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+    let mut cols = Vec::with_capacity(table.columns.len());
+    for (name, c) in table.headers.iter().zip(&table.columns) {
+        let name = (*name).into();
+        let col = match c {
+            Column::Text(v) => PlColumn::new(name, v),
+            Column::Cat { dict, codes } => PlColumn::new(name, codes.iter().map(|c| c.map(|i| dict[i as usize])).collect::<Vec<_>>()),
+            Column::Shared { pool, idx } => PlColumn::new(name, idx.iter().map(|i| pool[*i as usize].as_str()).collect::<Vec<_>>()),
+            Column::Int(v) => PlColumn::new(name, v),
+            Column::Money(v) => PlColumn::new(name, v.iter().map(|c| *c as f64 / 100.0).collect::<Vec<f64>>()),
+            Column::Date { cells, .. } => {
+                let days: Vec<Option<i32>> = cells
+                    .iter()
+                    .map(|d| match d {
+                        DateCell::Date(d) => Some((*d - epoch).num_days() as i32),
+                        DateCell::Missing | DateCell::Zero => None,
+                    })
+                    .collect();
+                PlColumn::new(name, days).cast(&DataType::Date)?
+            }
+            Column::DateTime { values, .. } => {
+                let ms: Vec<i64> = values.iter().map(|t| t.and_utc().timestamp_millis()).collect();
+                PlColumn::new(name, ms).cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?
+            }
+            Column::Flag(v) => PlColumn::new(name, v),
+        };
+        cols.push(col);
+    }
+    let mut df = DataFrame::new_infer_height(cols)?;
+    let file = File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
+    ParquetWriter::new(file).finish(&mut df)?;
+    Ok(())
 }
 
 enum SinkKind {
