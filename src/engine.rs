@@ -311,6 +311,11 @@ impl<'a> Context<'a> {
             Some(c) => c.clone(),
             None => self.data.columns.iter().map(|(n, _)| (n.clone(), String::new())).collect(),
         };
+        for (from, _) in &s.export.rename {
+            if !names.iter().any(|(n, _)| n == from) {
+                return Err(CompileError::new(&format!("export.rename.{from}"), format!("`rename` names `{from}`, which is not an exported column")).hint("rename keys must be columns listed in export.columns (or contact columns when it is absent)"));
+            }
+        }
         let mut out = Vec::new();
         for (name, path) in names {
             let r = plan.field(&name, scope, &path)?;

@@ -42,7 +42,7 @@ pub fn print_rows(header: &[&str], keys: &[&str], rows: &[Vec<serde_json::Value>
                 t.add_row(r.iter().map(text).collect::<Vec<_>>());
             }
             for i in 0..header.len() {
-                if rows.iter().all(|r| r.get(i).is_some_and(|v| v.is_number())) {
+                if rows.iter().all(|r| r.get(i).is_some_and(|v| v.is_number() || v.is_null())) {
                     if let Some(c) = t.column_mut(i) {
                         c.set_cell_alignment(comfy_table::CellAlignment::Right);
                     }

@@ -25,9 +25,15 @@ pub fn run(common: &Common, scores_out: Option<&Path>, format: TableFormat, plot
     let res = rfm_fields::compute(&df, project, &f, &m, &r)?;
     let rows = rfm::class_table(&res.inputs, &res.has_orders, &res.scores, &res.config.classes, df.height() as u64);
 
+    // Whole numbers print as integers (orders, revenue in whole euros).
     let round = |v: f64, d: i32| -> serde_json::Value {
         let p = 10f64.powi(d);
-        serde_json::Number::from_f64((v * p).round() / p).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null)
+        let r = (v * p).round() / p;
+        if r.fract() == 0.0 && r.abs() < 1e15 {
+            serde_json::Value::from(r as i64)
+        } else {
+            serde_json::Number::from_f64(r).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null)
+        }
     };
     let opt = |v: Option<f64>| v.map(|x| round(x, 2)).unwrap_or(serde_json::Value::Null);
     let table: Vec<Vec<serde_json::Value>> = rows
