@@ -128,6 +128,12 @@ pub fn locate(arg: Option<&Path>) -> Result<PathBuf> {
 /// diagnostics, all at once.
 pub fn load(arg: Option<&Path>, as_of_arg: Option<&str>) -> Result<Project, ProjectError> {
     let file = locate(arg).map_err(ProjectError::Other)?;
+    // A bad `--as-of` is a usage error (exit 2), not a fault of the file.
+    if let Some(s) = as_of_arg {
+        if let Err(e) = dates::resolve_date(s, chrono::Local::now().date_naive()) {
+            return Err(ProjectError::Other(crate::session::UsageError(format!("--as-of: {e}")).into()));
+        }
+    }
     let text = std::fs::read_to_string(&file)
         .with_context(|| format!("{}: cannot read the project file", file.display()))
         .map_err(ProjectError::Other)?;

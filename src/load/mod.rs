@@ -323,8 +323,23 @@ pub fn load(project: &Project) -> Result<Dataset> {
     let mut raw_tables = Vec::new();
     for t in &project.tables {
         let label = t.name.clone();
-        let (df, types) = read_source(&t.source, &project.csv, project.zone, &mut notes, &label)
+        let (mut df, mut types) = read_source(&t.source, &project.csv, project.zone, &mut notes, &label)
             .with_context(|| format!("table `{}`", t.name))?;
+        // An all-empty `date` or `amount` column (a header-only export, say)
+        // is text by inference; its role says what it would hold.
+        for (col, want) in [(&t.date, DataType::Date), (&t.amount, DataType::Float64)] {
+            if let Some(c) = col {
+                if let Ok(column) = df.column(c) {
+                    if column.dtype() == &DataType::String && column.null_count() == column.len() {
+                        let cast = column.cast(&want)?;
+                        df.with_column(cast)?;
+                        if let Some(entry) = types.iter_mut().find(|(n, _)| n == c) {
+                            entry.1 = FieldType::of(&want);
+                        }
+                    }
+                }
+            }
+        }
         for (what, col) in [("date", &t.date), ("amount", &t.amount), ("id", &t.id), ("consent", &t.consent)] {
             if let Some(c) = col {
                 if df.column(c).is_err() {
@@ -360,7 +375,7 @@ pub fn load(project: &Project) -> Result<Dataset> {
                     bail!("contacts: the consent column `{cc}` is not in {}{hint}", c.source.path);
                 }
             }
-            (reorder_front(df)?, types, c.source.key.clone(), email, c.consent.clone())
+            (reorder_front(df)?, key_first(types, &c.source.key), c.source.key.clone(), email, c.consent.clone())
         }
         None => {
             let pos = raw_tables.iter().position(|(t, _, _)| t.name == "orders").ok_or_else(|| anyhow!("no contacts and no `orders` table"))?;
@@ -368,7 +383,7 @@ pub fn load(project: &Project) -> Result<Dataset> {
             let email = is_email_key(df, &t.source.key, EmailKey::Auto)?;
             let keyed = with_keys(df.clone(), &t.source.key, email, &mut Notes::default(), "orders")?;
             let contacts = contacts_from_orders(&keyed, t.date.as_deref())?;
-            (reorder_front(contacts)?, types.clone(), t.source.key.clone(), email, t.consent.clone())
+            (reorder_front(contacts)?, key_first(types.clone(), &t.source.key), t.source.key.clone(), email, t.consent.clone())
         }
     };
 
@@ -383,6 +398,15 @@ pub fn load(project: &Project) -> Result<Dataset> {
         tables.push(TableData { cfg, df: reorder_front(df)?, columns: types });
     }
     Ok(Dataset { contacts, columns, key_column, email_key, consent, tables, notes })
+}
+
+/// The contact columns with the key first: exported lists start with the key.
+fn key_first(mut types: Vec<(String, FieldType)>, key: &str) -> Vec<(String, FieldType)> {
+    if let Some(pos) = types.iter().position(|(n, _)| n == key) {
+        let k = types.remove(pos);
+        types.insert(0, k);
+    }
+    types
 }
 
 fn dedupe_contacts(df: DataFrame, key: &str, notes: &mut Notes) -> Result<DataFrame> {
