@@ -86,15 +86,14 @@ pub fn dependency_order<'s>(all: &'s [Segment], wanted: &[&str]) -> Result<Vec<&
         if done.contains(s.alias.as_str()) {
             return;
         }
-        if let Some(pos) = stack.iter().position(|a| *a == s.alias) {
-            let mut cycle: Vec<&str> = stack[pos..].to_vec();
-            cycle.push(&s.alias);
-            let path = s.references().into_iter().find(|(a, _)| a == stack[pos + 1.min(stack.len() - pos - 1)]).map(|(_, p)| p).unwrap_or_default();
-            errors.push((s.file.clone(), CompileError::new(&path, format!("segment references form a cycle: {}", cycle.join(" → "))).hint("a segment cannot include itself through other segments; remove one reference")));
-            return;
-        }
         stack.push(&s.alias);
         for (alias, path) in s.references() {
+            if let Some(pos) = stack.iter().position(|a| *a == alias) {
+                // The reference that closes the loop is the one reported.
+                let cycle = stack[pos..].iter().copied().chain([alias.as_str()]).collect::<Vec<_>>().join(" → ");
+                errors.push((s.file.clone(), CompileError::new(&path, format!("segment references form a cycle: {cycle}")).hint("a segment cannot include itself through other segments; remove one reference")));
+                continue;
+            }
             match by_alias.get(alias.as_str()) {
                 Some(r) => visit(r, by_alias, stack, done, order, errors),
                 None => {

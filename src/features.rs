@@ -348,6 +348,13 @@ impl<'a> Plan<'a> {
                     rows = rows.filter(f.clone());
                 }
             }
+            // `first`/`last` take the group's rows in (date, file order): sort
+            // them once here, as polars rejects a filtered `sort_by` inside
+            // a group-by ("matching group lengths"); groups keep row order.
+            let ordered = self.aggs.iter().any(|a| a.table == table && a.scope == scope && matches!(a.kind, Kind::Def { agg: Agg::First | Agg::Last, .. }));
+            if let (true, Some(date)) = (ordered, t.cfg.date.as_deref()) {
+                rows = rows.sort_by_exprs([col(date), col(ROW)], SortMultipleOptions::default());
+            }
             let exprs: Vec<Expr> = self.aggs.iter().filter(|a| a.table == table && a.scope == scope).map(|a| agg_expr(t, a)).collect();
             let agg = rows.group_by([col(KEY)]).agg(exprs);
             let args = JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) };
@@ -412,7 +419,8 @@ fn agg_expr(t: &TableData, a: &AggCol) -> Expr {
                         Some(w) => w.clone().and(dated),
                         None => dated,
                     };
-                    let sorted = f().filter(keep.clone()).sort_by([d.filter(keep.clone()), col(ROW).filter(keep)], SortMultipleOptions::default());
+                    // Rows arrive sorted by (date, file order): see `features`.
+                    let sorted = f().filter(keep);
                     if *agg == Agg::First {
                         sorted.first()
                     } else {

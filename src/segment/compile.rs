@@ -255,14 +255,20 @@ fn ordered_operands(e: Expr, ty: FieldType, field: &str, leaf: &Leaf, as_of: Nai
     };
     let date_op = matches!(leaf.op, Op::Before | Op::After | Op::On);
     if ty.is_date() {
-        let mut bounds = Vec::new();
+        let mut days = Vec::new();
         for v in &values {
             match as_date(v, as_of) {
-                Some(d) => bounds.push(date_lit(d)),
+                Some(d) => days.push(d),
                 None => return Err(wrong(leaf, field, ty, &format!("compares dates, not `{}`", scalar_text(v).unwrap_or_default()))),
             }
         }
-        return Ok((date_view(e, ty), bounds));
+        // Relative bounds (`[today, -3m]`) can only be ordered once as_of is known.
+        if let [lo, hi] = days[..] {
+            if leaf.op == Op::Between && lo > hi {
+                return Err(CompileError::new(&format!("{}.value", leaf.path), format!("`between` needs lo ≤ hi; the bounds are reversed ({lo} > {hi})")));
+            }
+        }
+        return Ok((date_view(e, ty), days.into_iter().map(date_lit).collect()));
     }
     if date_op {
         return Err(wrong(leaf, field, ty, "needs a date field"));

@@ -17,7 +17,8 @@ const SEGMENT_KEYS: &[&str] = &[
 ];
 const FIELD_KEYS: &[&str] = &["field", "op", "value", "case_sensitive"];
 const TABLE_KEYS: &[&str] = &["table", "where", "agg", "field", "op", "value", "case_sensitive"];
-const FORMS: &[&str] = &["all", "any", "not", "field", "table", "segment"];
+// `table` before `field`: a table condition may name the `field` it aggregates.
+const FORMS: &[&str] = &["all", "any", "not", "table", "field", "segment"];
 
 pub fn valid_alias(s: &str) -> bool {
     !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')

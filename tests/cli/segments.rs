@@ -59,8 +59,7 @@ fn count_tuples(w: &Work, args: &[&str]) -> Vec<(String, u64, u64, u64, u64, u64
         .collect()
 }
 
-/// An orders file with one row: a table with no row at all has no typed
-/// `date` column (an all-empty column is text) and the project fails to load.
+/// An orders file with one row, for fixtures that do not look at orders.
 const ONE_ORDER: &str = "order_id,email,ordered_at,amount\n1,a@x.io,2025-01-01,1\n";
 
 const ALL6: &[&str] = &["a@x.io", "b@x.io", "c@x.io", "d@x.io", "e@x.io", "f@x.io"];
@@ -128,6 +127,7 @@ fn text_operators_fold_case_and_accents_and_missing_fails_positives() {
         ("text-eq-leading-zero", "{field: cp, op: eq, value: 06000}", &["a@x.io"]),
         ("text-eq-number", "{field: cp, op: eq, value: 75001}", &["b@x.io"]),
         ("text-in-number", "{field: cp, op: in, value: [75001, 6000]}", &["b@x.io"]),
+        ("text-eq-float", "{field: cp, op: eq, value: 75001.0}", &["b@x.io"]),
         // Comparisons.
         ("lt", "{field: age, op: lt, value: 18}", &["b@x.io"]),
         ("lte", "{field: age, op: lte, value: 18}", &["b@x.io", "e@x.io"]),
@@ -259,4 +259,480 @@ e@x.io,2025-11-28T12:00:00+01:00\n";
         w.read("out/dt-export.csv"),
         "email,seen\na@x.io,2025-12-01T00:30:00\nb@x.io,2025-11-30T00:30:00\nc@x.io,2025-11-30T08:00:00\nd@x.io,\ne@x.io,2025-11-28T12:00:00\n"
     );
+}
+
+// a: four rows, three orders (ids 1, 2, 2 and one without id), a tie on 2025-06-10
+//    whose later row has no event; b: one undated row and one after as_of (2025-06-30);
+// c: one order of 0; d: two VIP orders; e: none.
+const AGG_ORDERS: &str = "order_id,email,ordered_at,amount,tariff,event\n\
+1,a@x.io,2025-06-01,10,VIP,Fest\n\
+2,a@x.io,2025-06-10,20,Std,fest\n\
+2,a@x.io,2025-06-10,5,Std,\n\
+,a@x.io,2025-05-01,7,Std,Fest\n\
+3,b@x.io,,100,VIP,Fest\n\
+4,b@x.io,2025-07-15,50,Std,Fest\n\
+5,b@x.io,2025-06-20,30,VIP,Jazz\n\
+6,c@x.io,2025-01-10,0,Std,Fest\n\
+7,d@x.io,2024-06-30,40,VIP,Fest\n\
+8,d@x.io,2024-12-31,61,VIP,Fest\n";
+
+const AGG_CONTACTS: &str = "email,name\na@x.io,Ann\nb@x.io,Bob\nc@x.io,Cyd\nd@x.io,Dan\ne@x.io,Eve\n";
+
+const VIP: &str = "{field: tariff, op: eq, value: vip}";
+
+#[test]
+fn table_conditions_every_agg_and_the_defaults() {
+    let any_vip = format!("{{table: orders, where: {VIP}}}");
+    let no_vip = format!("{{table: orders, where: {VIP}, op: eq, value: 0}}");
+    let sum_vip = format!("{{table: orders, where: {VIP}, agg: sum, field: amount, op: gte, value: 100}}");
+    let first_vip = format!("{{table: orders, where: {VIP}, agg: first, field: event, op: eq, value: jazz}}");
+    let cases: &[Case] = &[
+        ("any", "{table: orders}", &["a@x.io", "b@x.io", "c@x.io", "d@x.io"]),
+        ("any-vip", &any_vip, &["a@x.io", "b@x.io", "d@x.io"]),
+        ("no-vip", &no_vip, &["c@x.io", "e@x.io"]),
+        ("not-any", "{not: {table: orders}}", &["e@x.io"]),
+        // count counts rows, not orders.
+        ("count-gte3", "{table: orders, op: gte, value: 3}", &["a@x.io", "b@x.io"]),
+        ("count-eq4", "{table: orders, op: eq, value: 4}", &["a@x.io"]),
+        ("count-eq0", "{table: orders, agg: count, op: eq, value: 0}", &["e@x.io"]),
+        // op and value defaults are independent.
+        ("count-op-only", "{table: orders, op: lt}", &["e@x.io"]),
+        ("count-value-only", "{table: orders, value: 2}", &["a@x.io", "b@x.io", "d@x.io"]),
+        // count_distinct: case matters, missing values are not counted.
+        ("cd-2", "{table: orders, agg: count_distinct, field: event, op: eq, value: 2}", &["a@x.io", "b@x.io"]),
+        ("cd-1", "{table: orders, agg: count_distinct, field: event, op: eq, value: 1}", &["c@x.io", "d@x.io"]),
+        ("cd-0", "{table: orders, agg: count_distinct, field: event, op: eq, value: 0}", &["e@x.io"]),
+        ("cd-default-op", "{table: orders, agg: count_distinct, field: event, value: 2}", &["a@x.io", "b@x.io"]),
+        ("sum-0", "{table: orders, agg: sum, field: amount, op: eq, value: 0}", &["c@x.io", "e@x.io"]),
+        ("sum-gt100", "{table: orders, agg: sum, field: amount, op: gt, value: 100}", &["b@x.io", "d@x.io"]),
+        ("sum-vip", &sum_vip, &["b@x.io", "d@x.io"]),
+        ("avg", "{table: orders, agg: avg, field: amount, op: eq, value: 10.5}", &["a@x.io"]),
+        ("avg-empty", "{table: orders, agg: avg, field: amount, op: is_empty}", &["e@x.io"]),
+        ("avg-lt1", "{table: orders, agg: avg, field: amount, op: lt, value: 1}", &["c@x.io"]),
+        ("min-lt10", "{table: orders, agg: min, field: amount, op: lt, value: 10}", &["a@x.io", "c@x.io"]),
+        ("min-empty", "{table: orders, agg: min, field: amount, op: is_empty}", &["e@x.io"]),
+        ("max-eq100", "{table: orders, agg: max, field: amount, op: eq, value: 100}", &["b@x.io"]),
+        ("max-empty", "{table: orders, agg: max, field: amount, op: is_empty}", &["e@x.io"]),
+        ("max-not-empty", "{table: orders, agg: max, field: amount, op: is_not_empty}", &["a@x.io", "b@x.io", "c@x.io", "d@x.io"]),
+        // Text min/max in byte order: "Std" < "VIP", "Jazz" < "fest".
+        ("min-text", "{table: orders, agg: min, field: tariff, op: eq, value: VIP, case_sensitive: true}", &["d@x.io"]),
+        ("max-text", "{table: orders, agg: max, field: event, op: eq, value: fest, case_sensitive: true}", &["a@x.io"]),
+        ("min-date", "{table: orders, agg: min, field: ordered_at, op: on, value: 2025-05-01}", &["a@x.io"]),
+        ("max-date", "{table: orders, agg: max, field: ordered_at, op: after, value: today}", &["b@x.io"]),
+        // first/last: by date, only dated rows, ties by file order.
+        ("first-7", "{table: orders, agg: first, field: amount, op: eq, value: 7}", &["a@x.io"]),
+        ("first-dated-only", "{table: orders, agg: first, field: amount, op: eq, value: 30}", &["b@x.io"]),
+        ("last-tie", "{table: orders, agg: last, field: amount, op: eq, value: 5}", &["a@x.io"]),
+        ("last-50", "{table: orders, agg: last, field: amount, op: eq, value: 50}", &["b@x.io"]),
+        ("last-event-empty", "{table: orders, agg: last, field: event, op: is_empty}", &["a@x.io", "e@x.io"]),
+        ("first-empty", "{table: orders, agg: first, field: amount, op: is_empty}", &["e@x.io"]),
+        ("first-where", &first_vip, &["b@x.io"]),
+        // A table's where: neq holds for missing values; relative dates; rows after as_of.
+        ("where-neq", "{table: orders, where: {field: event, op: neq, value: FEST}, op: eq, value: 1}", &["a@x.io", "b@x.io"]),
+        ("where-empty", "{table: orders, where: {field: event, op: is_empty}}", &["a@x.io"]),
+        ("where-in-last", "{table: orders, where: {field: ordered_at, op: in_last, value: 30d}}", &["a@x.io", "b@x.io"]),
+        ("where-in-last-count", "{table: orders, where: {field: ordered_at, op: in_last, value: 30d}, op: eq, value: 1}", &["b@x.io"]),
+        ("where-after", "{table: orders, where: {field: ordered_at, op: after, value: today}}", &["b@x.io"]),
+        ("where-any-all", "{table: orders, where: {any: [{all: [{field: tariff, op: eq, value: std}, {field: amount, op: gte, value: 50}]}, {field: event, op: eq, value: jazz}]}}", &["b@x.io"]),
+    ];
+    let w = project_with(AGG_CONTACTS, AGG_ORDERS, cases);
+    check(&w, cases);
+}
+
+#[test]
+fn built_in_metrics_as_conditions_and_exports() {
+    let cases: &[Case] = &[
+        // order_count: distinct ids, an id-less row is an order of its own (a: 3 orders, 4 rows).
+        ("oc-3", "{field: order_count, op: eq, value: 3}", &["a@x.io", "b@x.io"]),
+        ("oc-2", "{field: order_count, op: eq, value: 2}", &["d@x.io"]),
+        ("oc-0", "{field: order_count, op: eq, value: 0}", &["e@x.io"]),
+        ("ts-42", "{field: total_spent, op: eq, value: 42}", &["a@x.io"]),
+        ("ts-0", "{field: total_spent, op: eq, value: 0}", &["c@x.io", "e@x.io"]),
+        ("aov-14", "{field: avg_order_value, op: eq, value: 14}", &["a@x.io"]),
+        ("aov-50-5", "{field: avg_order_value, op: eq, value: 50.5}", &["d@x.io"]),
+        ("aov-0", "{field: avg_order_value, op: eq, value: 0}", &["c@x.io"]),
+        ("aov-empty", "{field: avg_order_value, op: is_empty}", &["e@x.io"]),
+        ("fod", "{field: first_order_date, op: on, value: 2025-06-20}", &["b@x.io"]),
+        ("fod-empty", "{field: first_order_date, op: is_empty}", &["e@x.io"]),
+        ("lod-after", "{field: last_order_date, op: after, value: today}", &["b@x.io"]),
+        // b's last order is after as_of: never in in_last.
+        ("lod-in-last", "{field: last_order_date, op: in_last, value: 30d}", &["a@x.io"]),
+        ("lod-not-in-last", "{not: {field: last_order_date, op: in_last, value: 1y}}", &["b@x.io", "e@x.io"]),
+        ("dslo-neg", "{field: days_since_last_order, op: lt, value: 0}", &["b@x.io"]),
+        ("dslo-20", "{field: days_since_last_order, op: eq, value: 20}", &["a@x.io"]),
+        ("dslo-171", "{field: days_since_last_order, op: eq, value: 171}", &["c@x.io"]),
+        ("dslo-181", "{field: days_since_last_order, op: eq, value: 181}", &["d@x.io"]),
+        ("dslo-empty", "{field: days_since_last_order, op: is_empty}", &["e@x.io"]),
+        ("dslo-neq", "{field: days_since_last_order, op: neq, value: 20}", &["b@x.io", "c@x.io", "d@x.io", "e@x.io"]),
+        ("empty-all", "{all: []}", &["a@x.io", "b@x.io", "c@x.io", "d@x.io", "e@x.io"]),
+        ("empty-any", "{any: []}", &[]),
+        ("not-empty-any", "{not: {any: []}}", &["a@x.io", "b@x.io", "c@x.io", "d@x.io", "e@x.io"]),
+        ("nested", "{any: [{all: [{field: order_count, op: gte, value: 2}, {not: {field: total_spent, op: gt, value: 100}}]}, {field: name, op: eq, value: eve}]}", &["a@x.io", "e@x.io"]),
+    ];
+    let w = project_with(AGG_CONTACTS, AGG_ORDERS, cases);
+    w.file(
+        "segments/builtins.yaml",
+        "name: Built-ins\nwhere: {all: []}\nexport:\n  columns: [email, order_count, total_spent, avg_order_value, first_order_date, last_order_date, days_since_last_order]\n",
+    );
+    check(&w, cases);
+    assert_eq!(
+        w.read("out/builtins.csv"),
+        "email,order_count,total_spent,avg_order_value,first_order_date,last_order_date,days_since_last_order\n\
+a@x.io,3,42,14,2025-05-01,2025-06-10,20\n\
+b@x.io,3,180,60,2025-06-20,2025-07-15,-15\n\
+c@x.io,1,0,0,2025-01-10,2025-01-10,171\n\
+d@x.io,2,101,50.5,2024-06-30,2024-12-31,181\n\
+e@x.io,0,0,,,,\n"
+    );
+}
+
+const METRICS_PROJECT: &str = "contacts: {path: contacts.csv, key: email}\n\
+tables:\n\
+\x20 orders: {path: orders.csv, key: email, date: ordered_at, amount: amount, id: order_id, where: {field: status, op: neq, value: refunded}}\n\
+\x20 visits: {path: visits.csv, key: email, date: at}\n\
+metrics:\n\
+\x20 vip_orders: {table: orders, where: {field: tariff, op: eq, value: VIP}, agg: count}\n\
+\x20 spent: {table: orders, agg: sum, field: amount}\n\
+\x20 last_event: {table: orders, agg: last, field: event}\n\
+\x20 pages: {table: visits, agg: count_distinct, field: page}\n\
+segments: segments\noutput: out\nas_of: 2025-06-30\ntimezone: Europe/Paris\n";
+
+#[test]
+fn metrics_and_a_table_where_filter_rows_everywhere() {
+    // Refunded rows (any case) do not count; a missing status does (neq holds).
+    let orders = "order_id,email,ordered_at,amount,tariff,event,status\n\
+1,a@x.io,2025-06-01,10,VIP,Fest,paid\n\
+2,a@x.io,2025-06-02,90,VIP,Jazz,refunded\n\
+3,b@x.io,2025-05-01,20,Std,Jazz,\n\
+4,b@x.io,2025-05-02,30,VIP,Fest,REFUNDED\n\
+5,c@x.io,2025-04-01,15,Std,Fest,refunded\n";
+    let visits = "email,at,page\na@x.io,2025-06-01,home\na@x.io,2025-06-02,Home\nb@x.io,2025-06-03,home\nb@x.io,2025-06-04,home\n";
+    let contacts = "email,name\na@x.io,Ann\nb@x.io,Bob\nc@x.io,Cyd\nd@x.io,Dan\n";
+    let cases: &[Case] = &[
+        ("m-vip", "{field: vip_orders, op: gte, value: 1}", &["a@x.io"]),
+        ("m-vip-0", "{field: vip_orders, op: eq, value: 0}", &["b@x.io", "c@x.io", "d@x.io"]),
+        ("m-spent-0", "{field: spent, op: eq, value: 0}", &["c@x.io", "d@x.io"]),
+        ("m-spent-20", "{field: spent, op: eq, value: 20}", &["b@x.io"]),
+        ("m-last", "{field: last_event, op: eq, value: jazz}", &["b@x.io"]),
+        ("m-last-empty", "{field: last_event, op: is_empty}", &["c@x.io", "d@x.io"]),
+        ("m-pages-2", "{field: pages, op: eq, value: 2}", &["a@x.io"]),
+        ("m-pages-0", "{field: pages, op: eq, value: 0}", &["c@x.io", "d@x.io"]),
+        ("b-oc-0", "{field: order_count, op: eq, value: 0}", &["c@x.io", "d@x.io"]),
+        ("b-ts-10", "{field: total_spent, op: eq, value: 10}", &["a@x.io"]),
+        ("b-lod", "{field: last_order_date, op: on, value: 2025-05-01}", &["b@x.io"]),
+        ("t-any", "{table: orders}", &["a@x.io", "b@x.io"]),
+        ("t-refunded", "{table: orders, where: {field: status, op: eq, value: refunded}}", &[]),
+        ("everyone", "{all: []}", &["a@x.io", "b@x.io", "c@x.io", "d@x.io"]),
+    ];
+    let w = project_with(contacts, orders, cases);
+    w.file("audience.yaml", METRICS_PROJECT);
+    w.file("visits.csv", visits);
+    w.file("segments/m-export.yaml", "name: x\nwhere: {all: []}\nexport: {columns: [email, vip_orders, spent, last_event, pages, order_count]}\n");
+    check(&w, cases);
+    assert_eq!(
+        w.read("out/m-export.csv"),
+        "email,vip_orders,spent,last_event,pages,order_count\na@x.io,1,10,Fest,2,1\nb@x.io,0,20,Jazz,1,1\nc@x.io,0,0,,0,0\nd@x.io,0,0,,0,0\n"
+    );
+}
+
+const SCOPE_PROJECT: &str = "contacts: {path: contacts.csv, key: email}\n\
+tables:\n\
+\x20 orders: {path: orders.csv, key: email, date: ordered_at, amount: amount, id: order_id}\n\
+\x20 visits: {path: visits.csv, key: email, date: at}\n\
+metrics:\n\
+\x20 spent: {table: orders, agg: sum, field: amount}\n\
+segments: segments\noutput: out\nas_of: 2025-06-30\ntimezone: Europe/Paris\n";
+
+#[test]
+fn scope_candidates_scoped_aggregates_and_references() {
+    // a: 2 Fest + 1 Jazz orders; b: 2 Jazz; c: 1 Fest; d: 3 Jazz; e: none.
+    let orders = "order_id,email,ordered_at,amount,event\n\
+1,a@x.io,2025-06-01,10,Fest\n\
+2,a@x.io,2025-06-02,20,fest\n\
+3,a@x.io,2025-06-03,30,Jazz\n\
+4,b@x.io,2025-06-01,40,Jazz\n\
+5,b@x.io,2025-06-05,50,Jazz\n\
+6,c@x.io,2025-06-01,5,Fest\n\
+7,d@x.io,2025-06-01,5,Jazz\n\
+8,d@x.io,2025-06-02,5,Jazz\n\
+9,d@x.io,2025-06-03,5,Jazz\n";
+    let contacts = "email,name\na@x.io,Ann\nb@x.io,Bob\nc@x.io,Cyd\nd@x.io,Dan\ne@x.io,Eve\n";
+    let visits = "email,at\na@x.io,2025-06-01\nc@x.io,2025-06-01\nc@x.io,2025-06-02\n";
+    let w = Work::project(contacts, orders, &[]);
+    w.file("audience.yaml", SCOPE_PROJECT);
+    w.file("visits.csv", visits);
+    let fest = "scope: {table: orders, where: {field: event, op: eq, value: FEST}}\n";
+    let seg = |alias: &str, body: &str| {
+        w.file(&format!("segments/{alias}.yaml"), &format!("name: {alias}\n{body}"));
+    };
+    seg("fest-all", fest);
+    seg("fest-2", &format!("{fest}where: {{field: order_count, op: gte, value: 2}}\nexport: {{columns: [email, order_count, total_spent, last_order_date, spent]}}\n"));
+    seg("fest-spent", &format!("{fest}where: {{field: total_spent, op: eq, value: 30}}\n"));
+    seg("fest-last", &format!("{fest}where: {{field: last_order_date, op: on, value: 2025-06-02}}\n"));
+    seg("fest-table", &format!("{fest}where: {{table: orders, op: eq, value: 2}}\n"));
+    seg("fest-metric", &format!("{fest}where: {{field: spent, op: eq, value: 30}}\n"));
+    // The scope restricts only its own table.
+    seg("fest-visits", &format!("{fest}where: {{table: visits, op: gte, value: 2}}\n"));
+    // A scope without where: every contact with at least one row.
+    seg("any-order", "scope: {table: orders}\n");
+    seg("fest-exclude", &format!("{fest}exclude: [C@X.IO]\n"));
+    // Segment references: the referenced segment keeps its own scope (or none).
+    seg("many", "where: {field: order_count, op: gte, value: 3}\n");
+    seg("fest-ref-many", &format!("{fest}where: {{segment: many}}\n"));
+    seg("ref-fest-2", "where: {segment: fest-2}\n");
+    seg("jazz-ref-fest-2", "scope: {table: orders, where: {field: event, op: eq, value: jazz}}\nwhere: {segment: fest-2}\n");
+    seg("not-many", "where: {not: {segment: many}}\n");
+    seg("chain", "where: {any: [{segment: not-many}, {segment: fest-all}]}\n");
+    // No where, no scope: only include − exclude.
+    seg("include-only", "include: [b@x.io, e@x.io]\nexclude: [e@x.io]\n");
+    seg("no-scope-table", "where: {table: orders, op: eq, value: 3}\n");
+    seg("ref-include", "where: {any: [{segment: include-only}, {segment: fest-exclude}]}\n");
+    seg("visits-scope", "scope: {table: visits}\nwhere: {field: order_count, op: eq, value: 3}\n");
+    let out = w.run(&["run"]);
+    out.ok();
+    let want: &[(&str, &[&str])] = &[
+        ("fest-all", &["a@x.io", "c@x.io"]),
+        ("fest-2", &["a@x.io"]),
+        ("fest-spent", &["a@x.io"]),
+        ("fest-last", &["a@x.io"]),
+        ("fest-table", &["a@x.io"]),
+        ("fest-metric", &["a@x.io"]),
+        ("fest-visits", &["c@x.io"]),
+        ("any-order", &["a@x.io", "b@x.io", "c@x.io", "d@x.io"]),
+        ("fest-exclude", &["a@x.io"]),
+        ("many", &["a@x.io", "d@x.io"]),
+        ("fest-ref-many", &["a@x.io"]),
+        ("ref-fest-2", &["a@x.io"]),
+        ("jazz-ref-fest-2", &["a@x.io"]),
+        ("not-many", &["b@x.io", "c@x.io", "e@x.io"]),
+        ("chain", &["a@x.io", "b@x.io", "c@x.io", "e@x.io"]),
+        ("include-only", &["b@x.io"]),
+        ("no-scope-table", &["a@x.io", "d@x.io"]),
+        ("visits-scope", &["a@x.io"]),
+        // A reference sees the other segment's include and exclude.
+        ("ref-include", &["a@x.io", "b@x.io"]),
+    ];
+    let bad: Vec<String> = want
+        .iter()
+        .filter_map(|(alias, keys_want)| {
+            let got = keys(&w, alias);
+            (got != *keys_want).then(|| format!("{alias}: want {keys_want:?}, got {got:?}"))
+        })
+        .collect();
+    assert!(bad.is_empty(), "{}\n--- stderr\n{}", bad.join("\n"), out.stderr);
+    // Exported built-ins and metrics of a scoped segment see only the scoped rows.
+    assert_eq!(w.read("out/fest-2.csv"), "email,order_count,total_spent,last_order_date,spent\na@x.io,2,30,2025-06-02,30\n");
+}
+
+#[test]
+fn a_cycle_of_segment_references_is_an_error_naming_it() {
+    let contacts = "email\na@x.io\n";
+    let w = Work::project(
+        contacts,
+        ONE_ORDER,
+        &[
+            ("x", "name: x\nwhere: {any: [{field: email, op: is_empty}, {segment: y}]}\n"),
+            ("y", "name: y\nwhere: {not: {segment: z}}\n"),
+            ("z", "name: z\nwhere: {all: [{segment: x}]}\n"),
+            ("selfish", "name: s\nwhere: {segment: selfish}\n"),
+            ("fine", "name: fine\nwhere: {all: []}\n"),
+        ],
+    );
+    let out = w.run(&["count", "x"]);
+    out.code(1).stderr_has("cycle").stderr_has("x → y → z → x");
+    let out = w.run(&["count", "selfish"]);
+    out.code(1).stderr_has("cycle").stderr_has("selfish → selfish");
+    // Unrelated segments still work.
+    assert_eq!(count_tuples(&w, &["fine"]), vec![("fine".to_string(), 1, 1, 0, 0, 0)]);
+}
+
+const CONSENT_PROJECT: &str = "contacts: {path: contacts.csv, key: email, consent: optin}\n\
+tables:\n\
+\x20 orders: {path: orders.csv, key: email, date: ordered_at, amount: amount, id: order_id}\n\
+suppress:\n\
+\x20 - bounces.csv\n\
+\x20 - {file: unsub.csv, purpose: marketing}\n\
+segments: segments\noutput: out\nas_of: 2025-06-30\ntimezone: Europe/Paris\n";
+
+#[test]
+fn members_recipients_and_exclusive_reasons() {
+    // Consent words (case and spaces ignored); h and i bounced (i also without
+    // consent: counted once, as suppressed); j unsubscribed from marketing only;
+    // bad@nowhere is no valid address (bad2 also lacks consent: counted as no_consent).
+    let contacts = "email,optin,city\n\
+a@x.io,oui,Lyon\n\
+b@x.io,\" Vrai \",Lyon\n\
+c@x.io,x,Lyon\n\
+d@x.io,1,Lyon\n\
+e@x.io,non,Lyon\n\
+f@x.io,maybe,Lyon\n\
+g@x.io,,Lyon\n\
+h@x.io,TRUE,Lyon\n\
+i@x.io,non,Lyon\n\
+bad@nowhere,oui,Lyon\n\
+bad2@nowhere,non,Lyon\n\
+j@x.io,Y,Lyon\n\
+\" K@X.IO \",yes,Paris\n";
+    let w = Work::project(
+        contacts,
+        ONE_ORDER,
+        &[
+            ("lyon", "name: Lyon\nwhere: {field: city, op: eq, value: lyon}\n"),
+            ("lyon-info", "name: Lyon (info)\npurpose: informational\nwhere: {field: city, op: eq, value: lyon}\n"),
+            ("key-field", "name: Key\nwhere: {field: email, op: eq, value: k@x.io, case_sensitive: true}\n"),
+            ("key-field-raw", "name: Key raw\nwhere: {field: email, op: starts_with, value: ' K', case_sensitive: true}\n"),
+        ],
+    );
+    w.file("audience.yaml", CONSENT_PROJECT);
+    w.file("bounces.csv", "Email\nH@X.io\n i@x.io\nzz@x.io\n");
+    w.file("unsub.csv", "j@x.io\n");
+    let got = count_tuples(&w, &["lyon", "lyon-info", "all", "key-field"]);
+    let t = |a: &str, m, r, s, n, i| (a.to_string(), m, r, s, n, i);
+    assert_eq!(
+        got,
+        vec![t("lyon", 12, 4, 3, 4, 1), t("lyon-info", 12, 8, 2, 0, 2), t("all", 13, 5, 3, 4, 1), t("key-field", 1, 1, 0, 0, 0)]
+    );
+    // The JSON objects carry exactly the documented keys.
+    let raw = w.counts(&["lyon"]);
+    let mut names: Vec<&str> = raw[0].as_object().expect("object").keys().map(String::as_str).collect();
+    names.sort();
+    assert_eq!(names, ["alias", "invalid_email", "members", "name", "no_consent", "recipients", "suppressed"]);
+    assert_eq!(raw[0]["name"], "Lyon");
+
+    w.run(&["run", "lyon", "lyon-info", "all", "key-field", "key-field-raw"]).ok();
+    assert_eq!(keys(&w, "lyon"), ["a@x.io", "b@x.io", "c@x.io", "d@x.io"]);
+    assert_eq!(keys(&w, "lyon-info"), ["a@x.io", "b@x.io", "c@x.io", "d@x.io", "e@x.io", "f@x.io", "g@x.io", "j@x.io"]);
+    assert_eq!(keys(&w, "all"), ["a@x.io", "b@x.io", "c@x.io", "d@x.io", "k@x.io"]);
+    // The key field sees (and exports) the normalised key.
+    assert_eq!(w.read("out/key-field.csv"), "email,optin,city\nk@x.io,yes,Paris\n");
+    assert_eq!(keys(&w, "key-field-raw"), Vec::<String>::new());
+}
+
+#[test]
+fn include_and_exclude_inline_and_from_files() {
+    let contacts = "email,n\na@x.io,1\nb@x.io,2\nc@x.io,3\nd@x.io,4\ne@x.io,5\nf@x.io,6\n";
+    let w = Work::project(
+        contacts,
+        ONE_ORDER,
+        &[
+            ("inc", "name: inc\nwhere: {field: n, op: gte, value: 5}\ninclude: [' A@X.IO ', b@x.io, ghost@x.io]\nexclude: [F@x.io]\n"),
+            ("inc-only", "name: inc-only\ninclude: [d@x.io]\n"),
+            ("exclude-wins", "name: ex\ninclude: [a@x.io]\nexclude: [' A@x.io']\n"),
+        ],
+    );
+    // List files are relative to the segment file; the key column is found by
+    // name (case ignored), and a file starting with an address has no header.
+    w.file("segments/sub/inc-file.yaml", "name: inc-file\nwhere: {field: n, op: gte, value: 5}\ninclude: {file: lists/vip.csv}\nexclude: {file: lists/staff.csv}\n");
+    w.file("segments/sub/lists/vip.csv", "name,EMAIL\nCyd,C@X.IO\nGhost,nobody@x.io\n");
+    w.file("segments/sub/lists/staff.csv", "e@x.io\n");
+    let out = w.run(&["run"]);
+    out.ok();
+    assert_eq!(keys(&w, "inc"), ["a@x.io", "b@x.io", "e@x.io"]);
+    assert_eq!(keys(&w, "inc-file"), ["c@x.io", "f@x.io"]);
+    assert_eq!(keys(&w, "inc-only"), ["d@x.io"]);
+    assert_eq!(keys(&w, "exclude-wins"), Vec::<String>::new());
+    // Include keys that are no contact are reported in the data notes.
+    out.stderr_has("data note").stderr_has("`inc`").stderr_has("`inc-file`");
+    let notes: Vec<&str> = out.stderr.lines().filter(|l| l.contains("include")).collect();
+    assert_eq!(notes.len(), 2, "one note per segment with unknown include keys:\n{}", out.stderr);
+    assert_eq!(count_tuples(&w, &["inc"]), vec![("inc".to_string(), 3, 3, 0, 0, 0)]);
+}
+
+#[test]
+fn the_built_in_all_segment() {
+    let w = Work::project("email,optin\nb@x.io,oui\na@x.io,non\nc@x.io,\n", ONE_ORDER, &[("one", "name: one\nwhere: {any: []}\n")]);
+    w.file("audience.yaml", &CONSENT_PROJECT.replace("suppress:\n  - bounces.csv\n  - {file: unsub.csv, purpose: marketing}\n", ""));
+    // Without an alias, count takes the segment files only.
+    let got = count_tuples(&w, &[]);
+    assert_eq!(got, vec![("one".to_string(), 0, 0, 0, 0, 0)]);
+    // `all` is a marketing segment: no_consent applies.
+    assert_eq!(count_tuples(&w, &["all"]), vec![("all".to_string(), 3, 1, 0, 2, 0)]);
+    w.run(&["run", "all"]).ok();
+    assert_eq!(w.read("out/all.csv"), "email,optin\nb@x.io,oui\n");
+}
+
+#[test]
+fn exports_keep_contacts_order_and_format_values() {
+    // Unsorted contacts, a duplicate key (the first row is kept), orders listed
+    // in another order than the contacts.
+    let contacts = "email,first_name,score,joined,city\n\
+Z@X.io,Zoé,12.50,2025-01-05,Paris\n\
+m@x.io,Marc,3,,\"Lyon, 2e\"\n\
+a@x.io,Ann,,2024-12-31,\n\
+z@x.io,Dup,1,2020-01-01,Nice\n\
+q@x.io,Quinn,1234567.25,2025-06-30,Nice\n";
+    let orders = "order_id,email,ordered_at,amount\n1,a@x.io,2025-01-01,2.25\n2,a@x.io,2025-01-02,1\n3,z@x.io,2025-01-03,10\n";
+    let w = Work::project(
+        contacts,
+        orders,
+        &[
+            ("ex-default", "name: d\nwhere: {all: []}\n"),
+            ("ex-buyers", "name: b\nwhere: {table: orders}\nexport: {columns: [email, total_spent]}\n"),
+            (
+                "ex-cols",
+                "name: c\nwhere: {field: city, op: is_not_empty}\nexport:\n  columns: [first_name, email, score, city]\n  rename: {email: Email Address}\n  csv: {separator: \";\", bom: true}\n",
+            ),
+            ("ex-tab", "name: t\nwhere: {field: score, op: gt, value: 100}\nexport: {columns: [email, city], csv: {separator: \"\\t\"}}\n"),
+            ("ex-jsonl", "name: j\nwhere: {all: []}\nexport: {columns: [email, score, joined, total_spent], format: jsonl}\n"),
+            ("ex-parquet", "name: p\nwhere: {all: []}\nexport: {format: parquet}\n"),
+        ],
+    );
+    w.run(&["run"]).ok();
+    assert_eq!(
+        w.read("out/ex-default.csv"),
+        "email,first_name,score,joined,city\n\
+z@x.io,Zoé,12.5,2025-01-05,Paris\n\
+m@x.io,Marc,3,,\"Lyon, 2e\"\n\
+a@x.io,Ann,,2024-12-31,\n\
+q@x.io,Quinn,1234567.25,2025-06-30,Nice\n"
+    );
+    assert_eq!(w.read("out/ex-buyers.csv"), "email,total_spent\nz@x.io,10\na@x.io,3.25\n");
+    assert_eq!(
+        w.read("out/ex-cols.csv"),
+        "\u{feff}first_name;Email Address;score;city\nZoé;z@x.io;12.5;Paris\nMarc;m@x.io;3;Lyon, 2e\nQuinn;q@x.io;1234567.25;Nice\n"
+    );
+    assert_eq!(w.read("out/ex-tab.csv"), "email\tcity\nq@x.io\tNice\n");
+    let lines: Vec<serde_json::Value> = w.read("out/ex-jsonl.jsonl").lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect();
+    assert_eq!(
+        lines,
+        vec![
+            serde_json::json!({"email": "z@x.io", "score": 12.5, "joined": "2025-01-05", "total_spent": 10}),
+            serde_json::json!({"email": "m@x.io", "score": 3, "joined": null, "total_spent": 0}),
+            serde_json::json!({"email": "a@x.io", "score": null, "joined": "2024-12-31", "total_spent": 3.25}),
+            serde_json::json!({"email": "q@x.io", "score": 1234567.25, "joined": "2025-06-30", "total_spent": 0}),
+        ]
+    );
+    assert!(!w.exists("out/ex-jsonl.csv"));
+    assert!(w.exists("out/ex-parquet.parquet"));
+    assert!(!w.exists("out/ex-parquet.csv"));
+}
+
+#[test]
+fn check_rejects_reversed_between_and_values_of_the_wrong_kind() {
+    let contacts = "email,day,n,city\na@x.io,2025-01-01,3,Lyon\n";
+    let w = Work::project(
+        contacts,
+        ONE_ORDER,
+        &[
+            ("rev-num", "name: a\nwhere: {field: n, op: between, value: [5, 1]}\n"),
+            ("rev-date", "name: b\nwhere: {field: day, op: between, value: [2025-02-01, 2025-01-01]}\n"),
+            // Relative bounds are reversed whatever the as_of.
+            ("rev-relative", "name: c\nwhere: {field: day, op: between, value: [today, -3m]}\n"),
+            ("text-gt", "name: d\nwhere: {field: city, op: gt, value: 18}\n"),
+            ("num-before", "name: e\nwhere: {field: n, op: before, value: today}\n"),
+            ("fine", "name: f\nwhere: {field: day, op: between, value: [-1y, today]}\n"),
+        ],
+    );
+    let out = w.run(&["check"]);
+    out.code(1);
+    let all = format!("{}{}", out.stdout, out.stderr);
+    for bad in ["rev-num.yaml:2:", "rev-date.yaml:2:", "rev-relative.yaml:2:", "text-gt.yaml:2:", "num-before.yaml:2:"] {
+        assert!(all.contains(bad), "check does not report {bad}\n{all}");
+    }
+    assert!(!all.contains("fine.yaml"), "a valid segment is reported:\n{all}");
+    assert_eq!(all.matches("reversed").count(), 3, "{all}");
+    // The wrong kind names the field's type and how to declare another.
+    let line = all.lines().find(|l| l.contains("text-gt.yaml")).expect("text-gt line");
+    assert!(line.contains("text"), "{line}");
+    assert!(all.contains("`city: float`"), "{all}");
 }
