@@ -32,7 +32,9 @@ pub const RFM_FIELDS: &[(&str, FieldType)] = &[
 /// What one aggregate column computes.
 #[derive(Clone, Debug)]
 enum Kind {
-    Def { filter: Option<Expr>, agg: Agg, field: Option<String> },
+    /// `key` is the definition's canonical text: compiled expressions do not
+    /// print the values they hold (sets in UDFs), so they cannot serve as keys.
+    Def { filter: Option<Expr>, agg: Agg, field: Option<String>, key: String },
     OrderCount,
     TotalSpent,
     FirstDate,
@@ -109,7 +111,7 @@ impl<'a> Plan<'a> {
             Some(c) => Some(self.row_cond(t, c)?),
             None => None,
         };
-        let key = format!("{}|{:?}", s.table, filter);
+        let key = format!("{}|{}", s.table, s.filter.as_ref().map(Cond::canonical).unwrap_or_default());
         let id = match self.scope_keys.get(&key) {
             Some(id) => *id,
             None => {
@@ -127,7 +129,11 @@ impl<'a> Plan<'a> {
     }
 
     fn add_agg(&mut self, table: &str, scope: Option<usize>, kind: Kind, ty: FieldType, zero: bool) -> String {
-        let key = format!("{table}|{scope:?}|{kind:?}");
+        let what = match &kind {
+            Kind::Def { key, .. } => format!("def|{key}"),
+            other => format!("{other:?}"),
+        };
+        let key = format!("{table}|{scope:?}|{what}");
         if let Some(i) = self.by_key.get(&key) {
             return self.aggs[*i].name.clone();
         }
@@ -177,7 +183,7 @@ impl<'a> Plan<'a> {
         };
         let zero = matches!(def.agg, Agg::Count | Agg::CountDistinct | Agg::Sum);
         let scope = self.scope_for(&def.table, scope);
-        let name = self.add_agg(&def.table, scope, Kind::Def { filter, agg: def.agg, field: def.field.clone() }, ty, zero);
+        let name = self.add_agg(&def.table, scope, Kind::Def { filter, agg: def.agg, field: def.field.clone(), key: def.canonical() }, ty, zero);
         Ok(Resolved { expr: col(name), ty })
     }
 
@@ -382,8 +388,11 @@ pub fn member_column(alias: &str) -> String {
 
 fn agg_expr(t: &TableData, a: &AggCol) -> Expr {
     let cfg = &t.cfg;
+    // A where that compiled to a constant (`all: []`) must still be one
+    // value per row; tying it to the key column makes it so.
+    let per_row = |w: &Expr| w.clone().and(col(KEY).is_not_null());
     let only = |e: Expr, f: &Option<Expr>| match f {
-        Some(w) => e.filter(w.clone()),
+        Some(w) => e.filter(per_row(w)),
         None => e,
     };
     let date = cfg.date.as_deref();
@@ -400,11 +409,11 @@ fn agg_expr(t: &TableData, a: &AggCol) -> Expr {
                 d.max()
             }
         }
-        Kind::Def { filter, agg, field } => {
+        Kind::Def { filter, agg, field, .. } => {
             let f = || col(field.as_deref().unwrap_or_default());
             match agg {
                 Agg::Count => match filter {
-                    Some(w) => w.clone().cast(DataType::Int64).sum(),
+                    Some(w) => per_row(w).cast(DataType::Int64).sum(),
                     None => len().cast(DataType::Int64),
                 },
                 Agg::CountDistinct => only(f(), filter).drop_nulls().n_unique().cast(DataType::Int64),

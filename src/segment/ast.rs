@@ -117,6 +117,18 @@ pub struct Leaf {
     pub path: String,
 }
 
+impl Leaf {
+    pub fn canonical(&self) -> String {
+        format!("leaf[{:?}|{:?}|{:?}|{}]", self.field, self.op, self.value, self.case_sensitive)
+    }
+}
+
+impl AggDef {
+    pub fn canonical(&self) -> String {
+        format!("{}|{}|{:?}|{:?}", self.table, self.filter.as_ref().map(|c| c.canonical()).unwrap_or_default(), self.agg, self.field)
+    }
+}
+
 /// An aggregate over a contact's rows of one table: a table condition without
 /// its test, or a named metric.
 #[derive(Clone, Debug)]
@@ -146,6 +158,21 @@ impl Cond {
             Cond::All(_, p) | Cond::Any(_, p) | Cond::Not(_, p) | Cond::Segment(_, p) => p,
             Cond::Field(l) => &l.path,
             Cond::Table(a, _) => &a.path,
+        }
+    }
+
+    /// The condition's meaning as text, without YAML positions: equal for
+    /// two conditions that select the same rows, so their aggregates can be
+    /// computed once.
+    pub fn canonical(&self) -> String {
+        let list = |cs: &[Cond]| cs.iter().map(Cond::canonical).collect::<Vec<_>>().join(",");
+        match self {
+            Cond::All(cs, _) => format!("all[{}]", list(cs)),
+            Cond::Any(cs, _) => format!("any[{}]", list(cs)),
+            Cond::Not(c, _) => format!("not[{}]", c.canonical()),
+            Cond::Field(l) => l.canonical(),
+            Cond::Table(a, l) => format!("table[{}|{}]", a.canonical(), l.canonical()),
+            Cond::Segment(alias, _) => format!("segment[{alias}]"),
         }
     }
 

@@ -3,6 +3,7 @@
 pub mod ast;
 pub mod compile;
 pub mod parse;
+#[cfg(test)] mod differential;
 
 use std::path::{Path, PathBuf};
 
