@@ -183,7 +183,9 @@ impl<'a> Context<'a> {
                 Some(c) => match plan.cond(c, scope.as_ref().map(|(id, _)| *id)) {
                     Ok(e) => Some(e),
                     Err(e) => {
-                        errors.push((locate_file(s, &e), e));
+                        for e in std::iter::once(e).chain(plan.deferred.drain(..).collect::<Vec<_>>()) {
+                            errors.push((locate_file(s, &e), e));
+                        }
                         continue;
                     }
                 },

@@ -71,6 +71,9 @@ pub struct Plan<'a> {
     derived: Vec<(String, Expr)>,
     derived_keys: HashMap<String, usize>,
     pub needs_rfm: bool,
+    /// Errors found beside the one a compile call returns (siblings in an
+    /// `all`/`any`); the caller reports them too.
+    pub deferred: Vec<CompileError>,
 }
 
 /// A field resolved in a segment's context: the expression over the feature
@@ -93,6 +96,7 @@ impl<'a> Plan<'a> {
             derived: Vec::new(),
             derived_keys: HashMap::new(),
             needs_rfm: false,
+            deferred: Vec::new(),
         }
     }
 
@@ -303,19 +307,26 @@ impl<'a> Plan<'a> {
     /// of the referenced segment, computed before this one.
     pub fn cond(&mut self, c: &Cond, scope: Option<usize>) -> CResult<Expr> {
         match c {
-            Cond::All(cs, _) => {
-                let mut acc = lit(true);
+            Cond::All(cs, _) | Cond::Any(cs, _) => {
+                let all = matches!(c, Cond::All(..));
+                let mut acc = lit(all);
+                let mut errors = Vec::new();
                 for c in cs {
-                    acc = acc.and(self.cond(c, scope)?);
+                    match self.cond(c, scope) {
+                        Ok(e) if all => acc = acc.and(e),
+                        Ok(e) => acc = acc.or(e),
+                        Err(e) => errors.push(e),
+                    }
                 }
-                Ok(acc)
-            }
-            Cond::Any(cs, _) => {
-                let mut acc = lit(false);
-                for c in cs {
-                    acc = acc.or(self.cond(c, scope)?);
+                // Every mistake among siblings is reported, not just the first.
+                let mut errors = errors.into_iter();
+                match errors.next() {
+                    None => Ok(acc),
+                    Some(first) => {
+                        self.deferred.extend(errors);
+                        Err(first)
+                    }
                 }
-                Ok(acc)
             }
             Cond::Not(c, _) => Ok(self.cond(c, scope)?.not()),
             Cond::Field(l) => {

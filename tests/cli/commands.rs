@@ -144,7 +144,8 @@ fn test_command_reports_each_failure() {
     w.run(&["test", "lyon"]).code(1).stdout_has("`cid@example.com` should not be a member");
 }
 
-/// Ten kinds of mistake, one per file: all reported, each with its place.
+/// Ten kinds of mistake and more, in a dozen files: all reported, each with
+/// its place, two mistakes in one file included.
 #[test]
 fn check_reports_every_broken_file_with_line_and_column() {
     let w = small();
@@ -162,8 +163,10 @@ fn check_reports_every_broken_file_with_line_and_column() {
         ("k", "name: K\nwhere: {field: city, op: in_last, value: 30days}\n", "k.yaml:2:42: `30days` is not a duration"),
         ("l", "name: L\nwhere:\n  all:\n    - field: city\n      op: eq\n     value: x\n", "l.yaml:6:6: YAML syntax error"),
         ("m", "name: M\nwhere: {field: city, op: eq, value: Lyon}\nexport: {columns: [email, nope]}\n", "m.yaml:3:27: no field `nope`"),
+        ("n", "name: N\nwhere:\n  any:\n    - {field: cityy, op: eq, value: Lyon}\n    - {field: spentt, op: gt, value: 1}\n", "n.yaml:4:15: no field `cityy`"),
+        ("n", "", "n.yaml:5:15: no field `spentt`"),
     ];
-    for (name, yaml, _) in broken {
+    for (name, yaml, _) in broken.iter().filter(|(_, yaml, _)| !yaml.is_empty()) {
         w.file(&format!("segments/{name}.yaml"), yaml);
     }
     let out = w.run(&["check"]);
