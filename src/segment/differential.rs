@@ -247,7 +247,7 @@ fn data_strategy() -> impl Strategy<Value = Data> {
                 })
                 .collect::<Vec<_>>()
         });
-        let orders_where = prop_oneof![3 => Just(None), 1 => row_cond(ORDERS, 1, true).prop_map(Some)];
+        let orders_where = prop_oneof![3 => Just(None), 1 => row_cond(ORDERS, 1).prop_map(Some)];
         (contacts, table_rows(ORDERS, n, 5), table_rows(TICKETS, n, 3), orders_where)
             .prop_map(|(contacts, orders, tickets, orders_where)| Data { contacts, tables: vec![orders, tickets], orders_where })
     })
@@ -428,36 +428,9 @@ fn value_for(ty: FT, op: Op) -> BoxedStrategy<Option<Value>> {
 
 /// A random leaf test on a value of type `ty` named `field`.
 fn leaf_for(field: &'static str, ty: FT) -> BoxedStrategy<Leaf> {
-    leaf_with(field, ty, true)
-}
-
-/// Whether the engine compiles this leaf to a UDF holding a hidden set of
-/// values (`in`/`not_in` on text or numbers, boolean words on text): two such
-/// leaves differing only in their values print alike, which trips the known
-/// aggregate/scope de-duplication bug (see `bug_batch_dedup_hides_set_values`).
-fn hidden_set(ty: FT, l: &Leaf) -> bool {
-    match l.op {
-        Op::In | Op::NotIn => !ty.is_date(),
-        Op::IsTrue | Op::IsFalse => ty == FT::Text,
-        Op::Eq | Op::Neq => ty == FT::Text && matches!(l.value, Some(Value::Bool(_))),
-        _ => false,
-    }
-}
-
-/// `sets: false` leaves out the leaves of `hidden_set` (for row conditions,
-/// which the engine de-duplicates by their printed form).
-fn leaf_with(field: &'static str, ty: FT, sets: bool) -> BoxedStrategy<Leaf> {
-    let ops: Vec<Op> = ops_for(ty).into_iter().filter(|op| sets || !(matches!(op, Op::In | Op::NotIn) && !ty.is_date() || matches!(op, Op::IsTrue | Op::IsFalse) && ty == FT::Text)).collect();
-    (select(ops), prop::bool::weighted(0.25))
+    (select(ops_for(ty)), prop::bool::weighted(0.25))
         .prop_flat_map(move |(op, cs)| {
             value_for(ty, op).prop_map(move |value| Leaf { field: field.into(), op, value, case_sensitive: cs, path: field.to_string() })
-        })
-        .prop_map(move |mut l| {
-            if !sets && hidden_set(ty, &l) {
-                // eq/neq true on text: keep the operator, test a word instead
-                l.value = Some(s("oui"));
-            }
-            l
         })
         .boxed()
 }
@@ -468,8 +441,8 @@ fn children(inner: BoxedStrategy<Cond>, max: usize) -> BoxedStrategy<Vec<Cond>> 
 }
 
 /// A condition over the rows of table `t` (a `where` inside a table condition or scope).
-fn row_cond(t: usize, depth: u32, sets: bool) -> BoxedStrategy<Cond> {
-    let leaves: Vec<BoxedStrategy<Cond>> = TABLES[t].cols.iter().map(|(c, ty)| leaf_with(c, *ty, sets).prop_map(Cond::Field).boxed()).collect();
+fn row_cond(t: usize, depth: u32) -> BoxedStrategy<Cond> {
+    let leaves: Vec<BoxedStrategy<Cond>> = TABLES[t].cols.iter().map(|(c, ty)| leaf_for(c, *ty).prop_map(Cond::Field).boxed()).collect();
     let leaf = proptest::strategy::Union::new(leaves).boxed();
     leaf.prop_recursive(depth, 8, 3, |inner| {
         prop_oneof![
@@ -480,20 +453,6 @@ fn row_cond(t: usize, depth: u32, sets: bool) -> BoxedStrategy<Cond> {
     })
     .boxed()
 }
-
-/// Whether the engine compiles this row condition to a constant (no column
-/// read): empty all/any, in/not_in with an empty list, and combinations.
-fn is_constant(c: &Cond) -> bool {
-    match c {
-        Cond::All(cs, _) | Cond::Any(cs, _) => cs.iter().all(is_constant),
-        Cond::Not(c, _) => is_constant(c),
-        Cond::Field(l) => matches!(l.op, Op::In | Op::NotIn) && l.value.as_ref().and_then(Value::as_sequence).is_some_and(|s| s.is_empty()),
-        _ => false,
-    }
-}
-
-const AVOID_CONSTANT_COUNT_WHERE: bool = false;
-const AVOID_BATCH_DEDUP: bool = false;
 
 /// (table, agg, field) combinations that compile, with the aggregate's type.
 fn agg_combos() -> Vec<(usize, Agg, Option<&'static str>, FT)> {
@@ -518,21 +477,13 @@ fn agg_combos() -> Vec<(usize, Agg, Option<&'static str>, FT)> {
     out
 }
 
-fn table_cond(sets: bool) -> BoxedStrategy<Cond> {
+fn table_cond() -> BoxedStrategy<Cond> {
     let combos: Vec<BoxedStrategy<Cond>> = agg_combos()
         .into_iter()
         .map(|(t, agg, field, ty)| {
-            let filter = prop_oneof![1 => Just(None), 2 => row_cond(t, 2, sets).prop_map(|c| Some(Box::new(c)))];
+            let filter = prop_oneof![1 => Just(None), 2 => row_cond(t, 2).prop_map(|c| Some(Box::new(c)))];
             (filter, leaf_for("", ty))
-                .prop_map(move |(mut filter, l)| {
-                    // Known engine bug (see `bug_count_with_constant_where`): keep
-                    // `count`'s where from being a constant expression.
-                    if AVOID_CONSTANT_COUNT_WHERE && agg == Agg::Count {
-                        if let Some(w) = filter.as_mut().filter(|w| is_constant(w)) {
-                            let key_leaf = Cond::Field(leaf(KEYCOL, Op::IsNotEmpty, None));
-                            **w = Cond::All(vec![(**w).clone(), key_leaf], "all".into());
-                        }
-                    }
+                .prop_map(move |(filter, l)| {
                     let path = "table".to_string();
                     Cond::Table(AggDef { table: TABLES[t].name.into(), filter, agg, field: field.map(Into::into), path }, l)
                 })
@@ -557,10 +508,10 @@ fn field_cond() -> BoxedStrategy<Cond> {
     proptest::strategy::Union::new(leaves).boxed()
 }
 
-fn contact_cond(sets: bool) -> BoxedStrategy<Cond> {
+fn contact_cond() -> BoxedStrategy<Cond> {
     let leaf = prop_oneof![
         5 => field_cond(),
-        3 => table_cond(sets),
+        3 => table_cond(),
         1 => (0..1000usize).prop_map(|n| Cond::Segment(format!("#{n}"), "segment".into())),
     ];
     leaf.prop_recursive(3, 12, 4, |inner| {
@@ -581,17 +532,17 @@ fn keys_strategy() -> BoxedStrategy<KeyList> {
     .boxed()
 }
 
-fn scope_strategy(sets: bool) -> BoxedStrategy<Option<Scope>> {
+fn scope_strategy() -> BoxedStrategy<Option<Scope>> {
     let scoped = (0..TABLES.len()).prop_flat_map(move |t| {
         // A scope's where is over its own table's columns.
-        prop_oneof![1 => Just(None), 3 => row_cond(t, 2, sets).prop_map(Some)]
+        prop_oneof![1 => Just(None), 3 => row_cond(t, 2).prop_map(Some)]
             .prop_map(move |filter| Some(Scope { table: TABLES[t].name.into(), filter, path: "scope".into() }))
     });
     prop_oneof![3 => Just(None), 1 => scoped].boxed()
 }
 
-fn segment_strategy(sets: bool) -> BoxedStrategy<Segment> {
-    (prop_oneof![1 => Just(None), 15 => contact_cond(sets).prop_map(Some)], scope_strategy(sets), keys_strategy(), keys_strategy())
+fn segment_strategy() -> BoxedStrategy<Segment> {
+    (prop_oneof![1 => Just(None), 15 => contact_cond().prop_map(Some)], scope_strategy(), keys_strategy(), keys_strategy())
         .prop_map(|(filter, scope, include, exclude)| Segment { scope, filter, include, exclude, ..blank_segment("") })
         .boxed()
 }
@@ -632,10 +583,8 @@ fn resolve_refs(c: &mut Cond, i: usize) {
     }
 }
 
-/// Row conditions of table conditions and scopes avoid `hidden_set` leaves
-/// unless AVOID_BATCH_DEDUP is off.
 fn batch_strategy(n: std::ops::Range<usize>) -> BoxedStrategy<Vec<Segment>> {
-    proptest::collection::vec(segment_strategy(!AVOID_BATCH_DEDUP), n)
+    proptest::collection::vec(segment_strategy(), n)
         .prop_map(|mut segs| {
             for (i, sg) in segs.iter_mut().enumerate() {
                 sg.alias = format!("s{i}");
@@ -1232,10 +1181,10 @@ fn case_strategy() -> impl Strategy<Value = Case> {
     (data_strategy(), batch_strategy(TREES_PER_CASE)).prop_map(|(data, segs)| Case { data, segs })
 }
 
-/// The leaves the batch property leaves out of row conditions (`hidden_set`),
-/// tested one segment per engine call, with one table condition per segment.
+/// One table condition per segment, alone or combined with a field condition,
+/// optionally scoped.
 fn single_strategy() -> BoxedStrategy<Segment> {
-    (table_cond(true), field_cond(), 0..4u8, scope_strategy(true))
+    (table_cond(), field_cond(), 0..4u8, scope_strategy())
         .prop_map(|(t, f, how, scope)| {
             let filter = match how {
                 0 => t,
@@ -1279,7 +1228,8 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig { cases: std::env::var("DIFF_SINGLE_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(SINGLE_CASES), failure_persistence: None, max_shrink_iters: 2000, max_shrink_time: 45_000, ..ProptestConfig::default() })]
 
-    /// Row conditions with in / not_in / boolean words, one segment per engine call.
+    /// Engine and reference agree on random segments built around one table
+    /// condition, each segment evaluated alone (one engine call per segment).
     #[test]
     fn engine_matches_reference_one_at_a_time(case in (data_strategy(), proptest::collection::vec(single_strategy(), SINGLES_PER_CASE)).prop_map(|(data, segs)| Singles { data, segs })) {
         for sg in &case.segs {
@@ -1288,7 +1238,7 @@ proptest! {
     }
 }
 
-// ---------------------------------------------------------------- regressions: engine bugs this property found
+// ---------------------------------------------------------------- regressions: fixed engine bugs this property found
 
 /// Contacts k0..k{n-1} with every column missing, and the given table rows.
 fn tiny(n: usize, orders: Vec<Vec<V>>, tickets: Vec<Vec<V>>) -> Data {
@@ -1310,11 +1260,12 @@ fn ticket(key: &str, kind: &str) -> Vec<V> {
     vec![V::Text(key.into()), V::Text(kind.into()), V::Null]
 }
 
-/// Spec 3, table conditions: "`count` (default)" counts "the rows of table T
-/// that belong to the contact and satisfy `where`". A `where` that holds for
-/// every row (`all: []`, `not_in: []`) must count every row; the engine counts 1.
+/// Regression (fixed): spec 3, table conditions: "`count` (default)" counts
+/// "the rows of table T that belong to the contact and satisfy `where`". A
+/// `where` that holds for every row (`all: []`, `not_in: []`) must count every
+/// row; the engine used to count 1.
 #[test]
-fn bug_count_with_constant_where() {
+fn count_with_a_constant_where_counts_every_row() {
     let data = tiny(1, vec![], vec![ticket("k0", "VIP"), ticket("k0", "VIP"), ticket("k0", "VIP")]);
     let mut errors = Vec::new();
     for w in [Cond::All(vec![], "all".into()), Cond::Field(leaf("kind", Op::NotIn, Some(Value::Sequence(vec![]))))] {
@@ -1341,16 +1292,16 @@ fn tickets_scope(op: Op, value: Option<Value>) -> Option<Scope> {
     Some(Scope { table: "tickets".into(), filter: Some(Cond::Field(leaf("kind", op, value))), path: "scope".into() })
 }
 
-/// Spec 3: a table condition tests "the rows of table T that belong to the
-/// contact and satisfy `where`"; spec 5: a scope keeps "only contacts with at
-/// least one row of T satisfying c". The engine registers aggregates and
-/// scopes under `format!("{:?}")` of their compiled filter, and a filter
-/// compiled to a UDF (in/not_in's hash set, the boolean words of is_true /
-/// is_false / eq true) prints without its values: `in: [oui]` and `in: [non]`,
-/// or `is_true` and `is_false`, share one column, within a segment or across
-/// the segments of one run.
+/// Regression (fixed): spec 3: a table condition tests "the rows of table T
+/// that belong to the contact and satisfy `where`"; spec 5: a scope keeps
+/// "only contacts with at least one row of T satisfying c". The engine used to
+/// register aggregates and scopes under `format!("{:?}")` of their compiled
+/// filter, and a filter compiled to a UDF (in/not_in's hash set, the boolean
+/// words of is_true / is_false / eq true) printed without its values, so
+/// `in: [oui]` and `in: [non]`, or `is_true` and `is_false`, shared one column,
+/// within a segment or across the segments of one run.
 #[test]
-fn bug_batch_dedup_hides_set_values() {
+fn aggregates_with_different_sets_are_not_merged() {
     // k0 has one ticket "oui", k1 one ticket "non".
     let data = tiny(2, vec![], vec![ticket("k0", "oui"), ticket("k1", "non")]);
     let list = |w: &str| Some(Value::Sequence(vec![s(w)]));
@@ -1365,7 +1316,7 @@ fn bug_batch_dedup_hides_set_values() {
     // Same with in: [oui] / in: [non].
     case(vec![one_segment(tickets_count(Op::In, list("oui"))), Segment { alias: "s1".into(), ..one_segment(tickets_count(Op::In, list("non"))) }]);
     // One segment: {all: [{table: tickets, where: {field: kind, op: in, value: [oui]}}, {table: tickets, where: {field: kind, op: in, value: [non]}}]}
-    // holds for nobody (no contact has both), the engine says k0.
+    // holds for nobody (no contact has both); the engine used to say k0.
     case(vec![one_segment(Cond::All(vec![tickets_count(Op::In, list("oui")), tickets_count(Op::In, list("non"))], "all".into()))]);
     // Two scoped segments: scope {table: tickets, where: {field: kind, op: is_true}} / is_false, no where.
     let all = Cond::All(vec![], "all".into());
