@@ -220,7 +220,7 @@ impl<'a> Plan<'a> {
                 let n = count(self);
                 let d = self.add_derived(
                     format!("avg|{total}|{n}"),
-                    when(col(n.as_str()).gt(lit(0))).then(col(total) / col(n.as_str()).cast(DataType::Float64)).otherwise(lit(NULL).cast(DataType::Float64)),
+                    when(col(n.as_str()).gt(lit(0))).then(tidy(col(total) / col(n.as_str()).cast(DataType::Float64))).otherwise(lit(NULL).cast(DataType::Float64)),
                 );
                 Resolved { expr: col(d), ty: FieldType::Float }
             }
@@ -410,7 +410,7 @@ fn agg_expr(t: &TableData, a: &AggCol) -> Expr {
     let e = match &a.kind {
         Kind::Rows => len().cast(DataType::Int64),
         Kind::OrderCount => order_count(cfg.id.as_deref(), &None),
-        Kind::TotalSpent => col(cfg.amount.as_deref().unwrap_or_default()).cast(DataType::Float64).sum(),
+        Kind::TotalSpent => tidy(col(cfg.amount.as_deref().unwrap_or_default()).cast(DataType::Float64).sum()),
         Kind::FirstDate | Kind::LastDate => {
             let d = col(date.unwrap_or_default());
             let d = if matches!(t.column_type(date.unwrap_or_default()), Some(FieldType::Datetime)) { d.dt().date() } else { d };
@@ -428,8 +428,9 @@ fn agg_expr(t: &TableData, a: &AggCol) -> Expr {
                     None => len().cast(DataType::Int64),
                 },
                 Agg::CountDistinct => only(f(), filter).drop_nulls().n_unique().cast(DataType::Int64),
+                Agg::Sum if a.ty == FieldType::Float => tidy(only(f(), filter).sum()),
                 Agg::Sum => only(f(), filter).sum(),
-                Agg::Avg => only(f(), filter).cast(DataType::Float64).mean(),
+                Agg::Avg => tidy(only(f(), filter).cast(DataType::Float64).mean()),
                 Agg::Min => only(f(), filter).min(),
                 Agg::Max => only(f(), filter).max(),
                 Agg::First | Agg::Last => {
@@ -470,4 +471,18 @@ fn order_count(id: Option<&str>, filter: &Option<Expr>) -> Expr {
 /// Export or explain: the type of a resolved column, for formatting.
 pub fn field_type_of(plan: &Plan, name: &str) -> Option<FieldType> {
     plan.data.column_type(name).or_else(|| BUILTINS.iter().chain(RFM_FIELDS).find(|(n, _)| *n == name).map(|(_, t)| *t))
+}
+
+/// Sums of money in binary floating point pick up noise (45.3 + 57.3 =
+/// 102.60000000000001); rounding to nine decimals gives back what a person
+/// would write, far below any currency's smallest unit.
+fn tidy(e: Expr) -> Expr {
+    e.map(
+        |c: Column| {
+            let ca = c.cast(&DataType::Float64)?;
+            let out: Float64Chunked = ca.f64()?.iter().map(|v| v.map(|x| if x.is_finite() { (x * 1e9).round() / 1e9 } else { x })).collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::Float64)),
+    )
 }
