@@ -93,7 +93,9 @@ impl Session {
     }
 
     pub fn load_data(&self) -> Result<Dataset> {
+        let started = std::time::Instant::now();
         let data = load::load(&self.project)?;
+        timing("load", started);
         let conflicts = name_conflicts(&self.project, &data);
         if !conflicts.is_empty() {
             let mut r = Report::default();
@@ -110,7 +112,9 @@ impl Session {
     pub fn evaluate(&self, data: &Dataset, requested: &[&Segment], want: Want) -> Result<Evaluation> {
         let ctx = Context { project: &self.project, data, segments: &self.segments };
         let mut notes = Vec::new();
+        let started = std::time::Instant::now();
         let result = ctx.evaluate(requested, want, &mut notes);
+        timing("evaluate", started);
         for n in notes {
             data_note(&n);
         }
@@ -153,4 +157,11 @@ pub fn name_conflicts(project: &Project, data: &Dataset) -> Vec<(String, String)
         }
     }
     out
+}
+
+/// With AUDIENCE_TIMINGS set, how long a phase took, on stderr (for profiling).
+pub fn timing(phase: &str, started: std::time::Instant) {
+    if std::env::var_os("AUDIENCE_TIMINGS").is_some() {
+        eprintln!("timing: {phase} {:.3} s", started.elapsed().as_secs_f64());
+    }
 }

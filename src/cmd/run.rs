@@ -36,6 +36,7 @@ pub fn run(common: &Common, aliases: &[String], union: &[String], union_out: Opt
 
     let out_dir = &session.project.output;
     std::fs::create_dir_all(out_dir).with_context(|| format!("{}: cannot create the output folder", out_dir.display()))?;
+    let writing = std::time::Instant::now();
     let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
     let mut failed: Vec<String> = Vec::new();
     let mut written: HashSet<String> = HashSet::new();
@@ -65,9 +66,11 @@ pub fn run(common: &Common, aliases: &[String], union: &[String], union_out: Opt
         std::fs::rename(tmp, target).with_context(|| format!("{}: cannot move the finished list into place", target.display()))?;
     }
     progress.finish();
+    crate::session::timing("write", writing);
     audit(&session, &requested, &eval.results, &written)?;
     super::print_rows(super::COUNT_HEADER, super::COUNT_KEYS, &super::count_rows(&session, &eval.results), TableFormat::Table)?;
-    eprintln!("wrote {} list(s) to {}", staged.len(), out_dir.display());
+    let table_rows: usize = data.tables.iter().map(|t| t.df.height()).sum();
+    eprintln!("wrote {} list(s) to {} (read {} contacts and {} table rows)", staged.len(), out_dir.display(), data.contacts.height(), table_rows);
     warn_stale(&session, out_dir);
     if failed.is_empty() {
         Ok(ExitCode::SUCCESS)

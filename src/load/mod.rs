@@ -321,10 +321,20 @@ fn is_email_key(df: &DataFrame, key: &str, setting: EmailKey) -> Result<bool> {
 pub fn load(project: &Project) -> Result<Dataset> {
     let mut notes = Notes::default();
     let mut raw_tables = Vec::new();
+    // Two tables over the same export (all tickets, and those that count)
+    // read it once: frames are cheap to share.
+    let mut read: HashMap<String, (DataFrame, Vec<(String, FieldType)>)> = HashMap::new();
     for t in &project.tables {
         let label = t.name.clone();
-        let (mut df, mut types) = read_source(&t.source, &project.csv, project.zone, &mut notes, &label)
-            .with_context(|| format!("table `{}`", t.name))?;
+        let source_key = format!("{}|{}|{:?}", t.source.path, t.source.key, t.source.columns);
+        let (mut df, mut types) = match read.get(&source_key) {
+            Some(hit) => hit.clone(),
+            None => {
+                let loaded = read_source(&t.source, &project.csv, project.zone, &mut notes, &label).with_context(|| format!("table `{}`", t.name))?;
+                read.insert(source_key, loaded.clone());
+                loaded
+            }
+        };
         // An all-empty `date` or `amount` column (a header-only export, say)
         // is text by inference; its role says what it would hold.
         for (col, want) in [(&t.date, DataType::Date), (&t.amount, DataType::Float64)] {
