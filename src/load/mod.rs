@@ -174,17 +174,25 @@ fn read_csv(files: &[PathBuf], src: &Source, csv: &CsvCfg, zone: Zone, notes: &m
     for n in &raw.notes {
         notes.add(format!("{label}: {n}"));
     }
-    let to_local = |t| zone.to_local(t);
-    let mut cols = Vec::with_capacity(raw.headers.len());
-    for (name, values) in raw.headers.iter().zip(raw.columns) {
-        let declared = src
-            .columns
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, t)| *t)
-            .or_else(|| (name == &src.key).then_some(DeclaredType::String));
-        let opts = InferOptions { decimal_comma: csv.decimal_comma, declared, to_local: &to_local };
-        let col = infer::infer_column(name, values, &opts);
+    let jobs: Vec<(String, Vec<Option<String>>, Option<DeclaredType>)> = raw
+        .headers
+        .iter()
+        .zip(raw.columns)
+        .map(|(name, values)| {
+            let declared = src.columns.iter().find(|(n, _)| n == name).map(|(_, t)| *t).or_else(|| (name == &src.key).then_some(DeclaredType::String));
+            (name.clone(), values, declared)
+        })
+        .collect();
+    let decimal_comma = csv.decimal_comma;
+    // Columns are typed independently: one per core at a time.
+    let typed = parallel_map(jobs, move |(name, values, declared)| {
+        let to_local = |t| zone.to_local(t);
+        let opts = InferOptions { decimal_comma, declared, to_local: &to_local };
+        (infer::infer_column(&name, values, &opts), declared)
+    });
+    let mut cols = Vec::with_capacity(typed.len());
+    for (col, declared) in typed {
+        let name = &col.name;
         if col.failed > 0 {
             let ty = declared.map(|d| format!("{d:?}").to_lowercase()).unwrap_or_else(|| "its type".into());
             let example = col
@@ -202,6 +210,22 @@ fn read_csv(files: &[PathBuf], src: &Source, csv: &CsvCfg, zone: Zone, notes: &m
         }
     }
     DataFrame::new_infer_height(cols).map_err(|e| anyhow!("{}: {e}", files[0].display()))
+}
+
+/// `f` over `items` on every core, results in input order.
+fn parallel_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, items.len().max(1));
+    let mut buckets: Vec<Vec<(usize, T)>> = (0..threads).map(|_| Vec::new()).collect();
+    for (i, item) in items.into_iter().enumerate() {
+        buckets[i % threads].push((i, item));
+    }
+    let f = &f;
+    let mut out: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = buckets.into_iter().map(|b| scope.spawn(move || b.into_iter().map(|(i, t)| (i, f(t))).collect::<Vec<_>>())).collect();
+        handles.into_iter().flat_map(|h| h.join().expect("a column worker panicked")).collect()
+    });
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, r)| r).collect()
 }
 
 fn to_polars(col: TypedColumn) -> Column {
