@@ -291,31 +291,33 @@ fn read_parquet(files: &[PathBuf], key: &str) -> Result<DataFrame> {
 }
 
 fn trim_text(ca: &StringChunked) -> Column {
-    let v: StringChunked = ca
-        .iter()
-        .map(|s| s.map(str::trim).filter(|s| !s.is_empty()))
-        .collect();
-    v.with_name(ca.name().clone()).into_column()
+    let name = ca.name().clone();
+    let df = DataFrame::new_infer_height(vec![ca.clone().into_column()]).expect("one column");
+    df.lazy()
+        .select([blank_is_missing(col(name.as_str()).str().strip_chars(lit(NULL))).alias(name.as_str())])
+        .collect()
+        .expect("trimming text cannot fail")
+        .column(name.as_str())
+        .expect("selected")
+        .clone()
+}
+
+/// An empty text is a missing value.
+fn blank_is_missing(e: Expr) -> Expr {
+    when(e.clone().str().len_bytes().eq(lit(0))).then(lit(NULL).cast(DataType::String)).otherwise(e)
 }
 
 /// Normalises a frame's key column in place and adds KEY and ROW. Rows with
 /// an empty key are dropped and counted.
 fn with_keys(df: DataFrame, key: &str, email: bool, notes: &mut Notes, label: &str) -> Result<DataFrame> {
-    let keys = df.column(key)?.str()?.clone();
-    let normalized: StringChunked = keys
-        .iter()
-        .map(|k| {
-            let k = k?;
-            let n = if email { crate::text::normalize_email(k) } else { k.trim().to_string() };
-            (!n.is_empty()).then_some(n)
-        })
-        .collect();
-    let empty = normalized.null_count();
-    let mut df = df;
-    df.with_column(normalized.clone().with_name(key.into()).into_column())?;
-    df.with_column(normalized.with_name(KEY.into()).into_column())?;
-    let rows: Vec<u32> = (0..df.height() as u32).collect();
-    df.with_column(Column::new(ROW.into(), rows))?;
+    let trimmed = col(key).str().strip_chars(lit(NULL));
+    let normalized = blank_is_missing(if email { trimmed.str().to_lowercase() } else { trimmed });
+    let mut df = df
+        .lazy()
+        .with_columns([normalized.clone().alias(key), normalized.alias(KEY)])
+        .with_row_index(ROW, None)
+        .collect()?;
+    let empty = df.column(KEY)?.null_count();
     if empty > 0 {
         notes.add(format!("{label}: {empty} row(s) with an empty `{key}` were skipped"));
         let mask = df.column(KEY)?.is_not_null();
