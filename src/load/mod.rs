@@ -423,11 +423,21 @@ pub fn load(project: &Project) -> Result<Dataset> {
         }
     };
 
-    let known: HashSet<String> = key_strings(&contacts).into_iter().flatten().collect();
+    let known = contacts.clone().lazy().select([col(KEY), lit(true).alias("__known")]);
     let mut tables = Vec::new();
     for (cfg, df, types) in raw_tables {
         let df = with_keys(df, &cfg.source.key, email_key, &mut notes, &cfg.name)?;
-        let orphans = key_strings(&df).iter().flatten().filter(|k| !known.contains(*k)).count();
+        let orphans = df
+            .clone()
+            .lazy()
+            .select([col(KEY)])
+            .join(known.clone(), [col(KEY)], [col(KEY)], JoinArgs::new(JoinType::Left))
+            .select([col("__known").null_count().cast(DataType::UInt64)])
+            .collect()?
+            .column("__known")?
+            .u64()?
+            .get(0)
+            .unwrap_or(0);
         if orphans > 0 {
             notes.add(format!("{}: {orphans} row(s) belong to no contact (their `{}` is in no contact row); they are kept out of every aggregate", cfg.name, cfg.source.key));
         }
