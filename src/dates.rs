@@ -3,7 +3,7 @@
 //! years, clamped to the month's last day.
 
 use anyhow::{anyhow, bail, Result};
-use chrono::{DateTime, Datelike, FixedOffset, Months, NaiveDate, NaiveDateTime, TimeZone};
+use chrono::{DateTime, FixedOffset, Months, NaiveDate, NaiveDateTime, TimeZone};
 
 /// The project's zone: where "today" is, and what timestamps with an offset
 /// are converted to.
@@ -143,10 +143,6 @@ pub fn parse_duration(s: &str) -> Result<Span> {
 /// The start of an `in_last` window ending at as_of.
 pub fn window_start(span: Span, as_of: NaiveDate) -> Option<NaiveDate> {
     Span { n: -span.n, unit: span.unit }.add_to(as_of)
-}
-
-pub fn year_month_day(d: NaiveDate) -> (i32, u32, u32) {
-    (d.year(), d.month(), d.day())
 }
 
 #[cfg(test)]

@@ -47,7 +47,6 @@ pub struct Counts {
 pub struct OutCol {
     pub header: String,
     pub expr: Expr,
-    pub ty: FieldType,
 }
 
 pub struct SegmentResult {
@@ -321,7 +320,7 @@ impl<'a> Context<'a> {
         for (name, path) in names {
             let r = plan.field(&name, scope, &path)?;
             let header = s.export.rename.iter().find(|(from, _)| *from == name).map(|(_, to)| to.clone()).unwrap_or(name);
-            out.push(OutCol { header, expr: r.expr, ty: r.ty });
+            out.push(OutCol { header, expr: r.expr });
         }
         Ok(out)
     }

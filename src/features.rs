@@ -468,11 +468,6 @@ fn order_count(id: Option<&str>, filter: &Option<Expr>) -> Expr {
     }
 }
 
-/// Export or explain: the type of a resolved column, for formatting.
-pub fn field_type_of(plan: &Plan, name: &str) -> Option<FieldType> {
-    plan.data.column_type(name).or_else(|| BUILTINS.iter().chain(RFM_FIELDS).find(|(n, _)| *n == name).map(|(_, t)| *t))
-}
-
 /// Sums of money in binary floating point pick up noise (45.3 + 57.3 =
 /// 102.60000000000001); rounding to nine decimals gives back what a person
 /// would write, far below any currency's smallest unit.

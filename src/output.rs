@@ -9,7 +9,6 @@ use anyhow::{anyhow, Context, Result};
 use polars::prelude::*;
 
 use crate::load::infer::number_text;
-use crate::load::FieldType;
 use crate::segment::ast::Format;
 
 /// One column as text, cell by cell, in the project's export format.
@@ -145,10 +144,6 @@ pub fn format_for(path: &Path) -> Format {
         Some("jsonl") | Some("ndjson") => Format::Jsonl,
         _ => Format::Csv,
     }
-}
-
-pub fn type_label(t: FieldType) -> &'static str {
-    t.name()
 }
 
 /// A terminal table in the project's house style.

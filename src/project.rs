@@ -92,7 +92,6 @@ pub struct RfmCfg {
 #[derive(Debug)]
 pub struct Project {
     pub file: PathBuf,
-    pub root: PathBuf,
     pub contacts: Option<ContactsCfg>,
     pub tables: Vec<TableCfg>,
     pub metrics: Vec<MetricDef>,
@@ -103,12 +102,6 @@ pub struct Project {
     pub zone: Zone,
     pub rfm: RfmCfg,
     pub csv: CsvCfg,
-}
-
-impl Project {
-    pub fn table(&self, name: &str) -> Option<&TableCfg> {
-        self.tables.iter().find(|t| t.name == name)
-    }
 }
 
 /// `--project` may name the file or its folder; by default the current folder.
@@ -258,7 +251,7 @@ fn parse(doc: &mut Doc, file: &Path, as_of_arg: Option<&str>) -> Option<Project>
     let suppress = parse_suppress(doc, m.get("suppress"), &root_dir);
     let rfm = parse_rfm(doc, m.get("rfm"));
 
-    Some(Project { file: file.to_path_buf(), root: root_dir, contacts, tables, metrics, segments_dir, output, suppress, as_of, zone, rfm, csv })
+    Some(Project { file: file.to_path_buf(), contacts, tables, metrics, segments_dir, output, suppress, as_of, zone, rfm, csv })
 }
 
 fn parse_email_key(doc: &mut Doc, m: &Mapping, path: &str) -> EmailKey {
@@ -282,22 +275,14 @@ fn parse_columns(doc: &mut Doc, m: &Mapping, path: &str) -> Vec<(String, Declare
         doc.error(&p, format!("`columns` maps column names to types, found {}", kind(v)));
         return out;
     };
-    const TYPES: &[&str] = &["string", "int", "float", "bool", "date", "datetime"];
     for (k, t) in cm {
         let name = scalar_text(k).unwrap_or_default();
         let tname = scalar_text(t).unwrap_or_default();
-        let ty = match tname.as_str() {
-            "string" | "text" => DeclaredType::String,
-            "int" => DeclaredType::Int,
-            "float" => DeclaredType::Float,
-            "bool" => DeclaredType::Bool,
-            "date" => DeclaredType::Date,
-            "datetime" => DeclaredType::Datetime,
-            _ => {
-                let hint = did_you_mean(&tname, TYPES.iter().copied()).or(Some(format!("types: {}", TYPES.join(", "))));
-                doc.error_hint(&join(&p, &name), format!("unknown type `{tname}` for column `{name}`"), hint);
-                continue;
-            }
+        // "text" is accepted as another word for string.
+        let Some(ty) = DeclaredType::from_name(if tname == "text" { "string" } else { &tname }) else {
+            let hint = did_you_mean(&tname, DeclaredType::NAMES.iter().copied()).or(Some(format!("types: {}", DeclaredType::NAMES.join(", "))));
+            doc.error_hint(&join(&p, &name), format!("unknown type `{tname}` for column `{name}`"), hint);
+            continue;
         };
         out.push((name, ty));
     }

@@ -199,12 +199,14 @@ impl PosMap {
         map
     }
 
+    #[cfg(test)]
     /// Whether the file has a node at `path` (even an empty one).
     pub fn contains(&self, path: &str) -> bool {
         self.entries.contains_key(path)
     }
 
     /// Position of the node's value; None when absent or empty (`key:`).
+    #[cfg(test)]
     pub fn value(&self, path: &str) -> Option<Pos> {
         self.entries.get(path).and_then(|e| e.value)
     }
@@ -230,6 +232,7 @@ impl PosMap {
         Pos::START
     }
 
+    #[cfg(test)]
     /// The keys of the mapping at `path`, in file order (duplicates once);
     /// empty when there is no mapping there.
     pub fn keys_at(&self, path: &str) -> Vec<String> {

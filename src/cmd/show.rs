@@ -17,6 +17,11 @@ pub fn run(common: &Common, alias: &str, limit: usize, explain: bool) -> Result<
     data.notes.print();
     let eval = session.evaluate(&data, &[seg], Want { export_columns: true, ..Want::default() })?;
     let res = &eval.results[0];
+    let category = seg.category.as_ref().map(|c| format!(" [{c}]")).unwrap_or_default();
+    println!("{}: {}{category}", seg.alias, seg.name);
+    if let Some(d) = &seg.description {
+        println!("{d}");
+    }
     super::print_rows(super::COUNT_HEADER, super::COUNT_KEYS, &super::count_rows(&session, &eval.results), TableFormat::Table)?;
 
     let df = super::run::select_recipients(&eval, &res.recipient_col, &res.columns)?;

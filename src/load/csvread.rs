@@ -51,6 +51,7 @@ pub struct RawTable {
 }
 
 impl RawTable {
+    #[cfg(test)]
     pub fn row_count(&self) -> usize {
         self.row_lines.len()
     }
@@ -68,6 +69,7 @@ impl RawTable {
         None
     }
 
+    #[cfg(test)]
     /// The index of the column named exactly `name`.
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.headers.iter().position(|h| h == name)

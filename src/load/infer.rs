@@ -56,35 +56,6 @@ pub enum ColumnData {
     Datetime(Vec<Option<i64>>),
 }
 
-impl ColumnData {
-    pub fn len(&self) -> usize {
-        match self {
-            ColumnData::Text(v) => v.len(),
-            ColumnData::Int(v) => v.len(),
-            ColumnData::Float(v) => v.len(),
-            ColumnData::Bool(v) => v.len(),
-            ColumnData::Date(v) => v.len(),
-            ColumnData::Datetime(v) => v.len(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The type's name as `columns:` writes it.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            ColumnData::Text(_) => "string",
-            ColumnData::Int(_) => "int",
-            ColumnData::Float(_) => "float",
-            ColumnData::Bool(_) => "bool",
-            ColumnData::Date(_) => "date",
-            ColumnData::Datetime(_) => "datetime",
-        }
-    }
-}
-
 #[derive(Clone, Debug, PartialEq)]
 pub struct TypedColumn {
     pub name: String,
@@ -103,11 +74,6 @@ pub struct InferOptions<'a> {
     /// Converts a timestamp that carried an offset (`Z` or `±HH:MM`) to the
     /// naive local time of the project's zone.
     pub to_local: &'a dyn Fn(DateTime<FixedOffset>) -> NaiveDateTime,
-}
-
-/// A `to_local` for a named zone, e.g. `Europe/Paris`.
-pub fn to_local_in<Tz: TimeZone>(zone: Tz) -> impl Fn(DateTime<FixedOffset>) -> NaiveDateTime {
-    move |t| t.with_timezone(&zone).naive_local()
 }
 
 /// Types one column: as declared, else text for names like codes, else by
@@ -1024,7 +990,7 @@ mod tests {
                 Some(millis(2024, 3, 2, 1, 30, 0, 0)),
             ])
         );
-        let paris = to_local_in(chrono_tz::Europe::Paris);
+        let paris = |t: DateTime<FixedOffset>| t.with_timezone(&chrono_tz::Europe::Paris).naive_local();
         let o = InferOptions {
             decimal_comma: None,
             declared: None,

@@ -170,14 +170,14 @@ pub fn read_source(src: &Source, csv: &CsvCfg, zone: Zone, notes: &mut Notes, la
 
 fn read_csv(files: &[PathBuf], src: &Source, csv: &CsvCfg, zone: Zone, notes: &mut Notes, label: &str) -> Result<DataFrame> {
     let dialect = CsvDialect { separator: csv.separator, encoding: csv.encoding.clone() };
-    let raw = csvread::read_csv_files(files, &dialect)?;
+    let mut raw = csvread::read_csv_files(files, &dialect)?;
     for n in &raw.notes {
         notes.add(format!("{label}: {n}"));
     }
     let jobs: Vec<(String, Vec<Option<String>>, Option<DeclaredType>)> = raw
         .headers
         .iter()
-        .zip(raw.columns)
+        .zip(std::mem::take(&mut raw.columns))
         .map(|(name, values)| {
             let declared = src.columns.iter().find(|(n, _)| n == name).map(|(_, t)| *t).or_else(|| (name == &src.key).then_some(DeclaredType::String));
             (name.clone(), values, declared)
@@ -194,11 +194,11 @@ fn read_csv(files: &[PathBuf], src: &Source, csv: &CsvCfg, zone: Zone, notes: &m
     for (col, declared) in typed {
         let name = &col.name;
         if col.failed > 0 {
-            let ty = declared.map(|d| format!("{d:?}").to_lowercase()).unwrap_or_else(|| "its type".into());
+            let ty = declared.map(DeclaredType::name).unwrap_or("of its type");
             let example = col
                 .failed_example
                 .as_ref()
-                .map(|(row, cell)| format!(", first `{cell}` on line {}", raw.row_lines.get(*row).copied().unwrap_or(0)))
+                .and_then(|(row, cell)| raw.origin(*row).map(|(file, line)| format!(", first `{cell}` on line {line} of {}", file.display())))
                 .unwrap_or_default();
             notes.add(format!("{label}: {} value(s) of column `{name}` are not {ty} and were read as missing{example}", col.failed));
         }

@@ -14,10 +14,6 @@ impl Notes {
         }
     }
 
-    pub fn lines(&self) -> &[String] {
-        &self.lines
-    }
-
     /// Prints the block on stderr, if there is anything to say.
     pub fn print(&self) {
         if self.lines.is_empty() {

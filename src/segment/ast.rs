@@ -140,7 +140,9 @@ pub struct AggDef {
     pub path: String,
 }
 
+/// The `String` beside a node is its YAML path, kept for diagnostics.
 #[derive(Clone, Debug)]
+#[allow(dead_code)] // not every node's path is reported yet
 pub enum Cond {
     All(Vec<Cond>, String),
     Any(Vec<Cond>, String),
@@ -153,14 +155,6 @@ pub enum Cond {
 }
 
 impl Cond {
-    pub fn path(&self) -> &str {
-        match self {
-            Cond::All(_, p) | Cond::Any(_, p) | Cond::Not(_, p) | Cond::Segment(_, p) => p,
-            Cond::Field(l) => &l.path,
-            Cond::Table(a, _) => &a.path,
-        }
-    }
-
     /// The condition's meaning as text, without YAML positions: equal for
     /// two conditions that select the same rows, so their aggregates can be
     /// computed once.

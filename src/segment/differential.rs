@@ -298,7 +298,6 @@ fn build(data: &Data) -> (Project, Dataset) {
         .collect();
     let project = Project {
         file: "audience.yaml".into(),
-        root: ".".into(),
         contacts: Some(ContactsCfg { source: source(KEYCOL), email_key: EmailKey::No, consent: None }),
         tables: tables.clone(),
         metrics: metrics(),
