@@ -41,7 +41,15 @@ fn map_text(e: Expr, f: fn(&str) -> String) -> Expr {
     e.map(
         move |c: Column| {
             let ca = c.str()?;
-            let out: StringChunked = ca.iter().map(|v| v.map(f)).collect();
+            // Table columns repeat a few values (events, tariffs) over many
+            // rows: each distinct value is transformed once.
+            let mut seen: PlHashMap<&str, String> = PlHashMap::new();
+            for s in ca.iter().flatten() {
+                if !seen.contains_key(s) {
+                    seen.insert(s, f(s));
+                }
+            }
+            let out: StringChunked = ca.iter().map(|v| v.map(|s| seen[s].as_str())).collect();
             Ok(out.with_name(c.name().clone()).into_column())
         },
         string_out,
@@ -102,7 +110,7 @@ fn date_lit(d: NaiveDate) -> Expr {
 /// Membership of a text expression in a set of values; missing stays missing.
 /// A hash set in a UDF sidesteps polars' list-literal coercion rules.
 pub fn in_set(e: Expr, values: Vec<String>) -> Expr {
-    let set: std::sync::Arc<std::collections::HashSet<String>> = std::sync::Arc::new(values.into_iter().collect());
+    let set: std::sync::Arc<PlHashSet<String>> = std::sync::Arc::new(values.into_iter().collect());
     e.map(
         move |c: Column| {
             let ca = c.str()?;
