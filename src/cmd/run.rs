@@ -29,7 +29,7 @@ pub fn run(common: &Common, aliases: &[String], union: &[String], union_out: Opt
     progress.tick();
 
     if let Some(out) = union_out {
-        let code = write_union(&session, &eval, out)?;
+        let code = write_union(&eval, out)?;
         progress.finish();
         return Ok(code);
     }
@@ -99,7 +99,7 @@ pub fn select_recipients(eval: &Evaluation, recipient_col: &str, columns: &[OutC
     Ok(eval.frame.clone().lazy().filter(col(recipient_col)).select(exprs).collect()?)
 }
 
-fn write_union(session: &Session, eval: &Evaluation, out: &Path) -> Result<ExitCode> {
+fn write_union(eval: &Evaluation, out: &Path) -> Result<ExitCode> {
     let any = eval.results.iter().map(|r| col(r.recipient_col.as_str())).reduce(Expr::or).unwrap_or(lit(false));
     let columns = &eval.results[0].columns;
     let exprs: Vec<Expr> = columns.iter().map(|c| c.expr.clone().alias(c.header.as_str())).collect();
@@ -108,7 +108,6 @@ fn write_union(session: &Session, eval: &Evaluation, out: &Path) -> Result<ExitC
         std::fs::create_dir_all(parent)?;
     }
     output::write_atomic(&mut df, out, output::format_for(out), &CsvStyle { separator: b',', bom: false })?;
-    let _ = session;
     eprintln!("wrote {} recipient(s) of {} segment(s) to {}", df.height(), eval.results.len(), out.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -61,9 +61,11 @@ fn explain_conditions(session: &Session, data: &crate::load::Dataset, seg: &Segm
     let ctx = Context { project: &session.project, data, segments: &all };
     let refs: Vec<&Segment> = probes.iter().collect();
     let mut notes = Vec::new();
+    // The segment itself compiled above, so its parts compile too.
     let eval = match ctx.evaluate(&refs, Want::default(), &mut notes) {
         Ok(e) => e,
-        Err(_) => return Ok(()),
+        Err(crate::engine::EvalError::Other(e)) => return Err(e),
+        Err(crate::engine::EvalError::Compile(_)) => anyhow::bail!("internal: a condition of `{}` did not compile on its own", seg.alias),
     };
     let mut t = crate::output::table(vec!["#".into(), "condition".into(), "keeps alone".into(), "members so far".into()]);
     let total = data.contacts.height();
