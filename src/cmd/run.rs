@@ -21,9 +21,14 @@ pub fn run(common: &Common, aliases: &[String], union: &[String], union_out: Opt
         return Err(UsageError("--union needs -o FILE, the list to write".into()).into());
     }
     let requested = session.select(if union.is_empty() { aliases } else { union })?;
-    let data = session.load_data()?;
-    data.notes.print();
     let progress = Progress::new(requested.len() as u64 + 1);
+    progress.say("reading the exports");
+    let data = session.load_data()?;
+    if let Some(bar) = &progress.0 {
+        bar.suspend(|| data.notes.print());
+    } else {
+        data.notes.print();
+    }
     progress.say("evaluating segments");
     let eval = session.evaluate(&data, &requested, Want { export_columns: true, ..Want::default() })?;
     progress.tick();
