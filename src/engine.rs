@@ -149,9 +149,8 @@ impl<'a> Context<'a> {
             KeyList::Inline(k) => k.iter().map(|k| self.data.normalize_key(k)).collect(),
             KeyList::File(p) => read_key_list(p, self.data, &self.project.csv).map_err(|e| anyhow!("segment `{alias}`: {what}: {e}"))?,
         };
-        if what == "include" {
-            let known = self.data.contact_keys();
-            let missing = keys.iter().filter(|k| !known.contains(*k)).count();
+        if what == "include" && !keys.is_empty() {
+            let missing = self.data.unknown_keys(&keys);
             if missing > 0 {
                 notes.push(format!("segment `{alias}`: {missing} `include` key(s) are no contact and were ignored"));
             }
@@ -220,11 +219,16 @@ impl<'a> Context<'a> {
             return Ok(Evaluation { frame: DataFrame::empty(), results: Vec::new() });
         }
 
+        let started = std::time::Instant::now();
         let mut df = plan.features()?.collect()?;
+        crate::session::timing("features", started);
         if plan.needs_rfm {
+            let started = std::time::Instant::now();
             let (f, m, r) = plan.rfm_inputs().map_err(|e| EvalError::Compile(vec![(None, e)]))?;
             df = rfm_fields::add_columns(df, self.project, &f, &m, &r)?;
+            crate::session::timing("rfm fields", started);
         }
+        let started = std::time::Instant::now();
 
         let consent_ok = self.consent_expr(notes, requested);
         let valid = if self.data.email_key { col(KEY).str().contains(lit(crate::text::EMAIL_PATTERN), true).fill_null(lit(false)) } else { lit(true) };
@@ -260,7 +264,9 @@ impl<'a> Context<'a> {
             });
         }
         let frame = lf.with_columns(rcp_exprs).collect()?;
+        crate::session::timing("masks", started);
         let totals = frame.clone().lazy().select(sums).collect()?;
+        crate::session::timing("counts", started);
         let get = |name: String| -> u64 { totals.column(&name).ok().and_then(|c| c.u64().ok()?.get(0)).unwrap_or(0) };
         for (i, r) in results.iter_mut().enumerate() {
             let c = &mut r.counts;

@@ -5,7 +5,7 @@ pub mod csvread;
 pub mod infer;
 pub mod notes;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -106,8 +106,18 @@ impl Dataset {
         }
     }
 
-    pub fn contact_keys(&self) -> HashSet<String> {
-        key_strings(&self.contacts).into_iter().flatten().collect()
+    /// How many of `keys` (normalised) are no contact's key.
+    pub fn unknown_keys(&self, keys: &[String]) -> usize {
+        let wanted: PlHashSet<&str> = keys.iter().map(String::as_str).collect();
+        let mut found: PlHashSet<&str> = PlHashSet::new();
+        if let Ok(ca) = self.contacts.column(KEY).and_then(|c| c.str()) {
+            for k in ca.iter().flatten() {
+                if let Some(hit) = wanted.get(k) {
+                    found.insert(hit);
+                }
+            }
+        }
+        wanted.len() - found.len()
     }
 }
 
@@ -456,9 +466,10 @@ fn key_first(mut types: Vec<(String, FieldType)>, key: &str) -> Vec<(String, Fie
 }
 
 fn dedupe_contacts(df: DataFrame, key: &str, notes: &mut Notes) -> Result<DataFrame> {
-    let keys = key_strings(&df);
-    let mut seen = HashSet::with_capacity(keys.len());
-    let keep: BooleanChunked = keys.iter().map(|k| Some(k.as_ref().is_some_and(|k| seen.insert(k.clone())))).collect();
+    let ca = df.column(KEY)?.str()?;
+    let mut seen: PlHashSet<&str> = PlHashSet::with_capacity(ca.len());
+    let keep: BooleanChunked = ca.iter().map(|k| Some(k.is_some_and(|k| seen.insert(k)))).collect();
+    drop(seen);
     let dups = keep.iter().filter(|k| *k == Some(false)).count();
     if dups == 0 {
         return Ok(df);
