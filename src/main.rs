@@ -8,6 +8,7 @@ mod engine;
 mod features;
 mod load;
 mod output;
+mod par;
 mod project;
 mod rfm;
 mod rfm_fields;

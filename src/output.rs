@@ -6,6 +6,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context, Result};
+use chrono::Timelike;
 use polars::prelude::*;
 
 use crate::load::infer::number_text;
@@ -34,15 +35,37 @@ impl<'a> Cells<'a> {
         })
     }
 
-    fn text(&self, i: usize) -> Option<String> {
+    /// Appends cell `i` to `buf`; false (nothing appended) when it is missing.
+    /// Dates are formatted by hand: chrono's formatter parses its pattern
+    /// for every cell, which was a tenth of the time spent writing lists.
+    fn write(&self, i: usize, buf: &mut Vec<u8>) -> bool {
+        use std::io::Write as _;
         match self {
-            Cells::Text(ca) => ca.get(i).map(str::to_string),
-            Cells::Int(ca) => ca.get(i).map(|v| v.to_string()),
-            Cells::Float(ca) => ca.get(i).map(number_text),
-            Cells::Bool(ca) => ca.get(i).map(|v| v.to_string()),
-            Cells::Date(ca) => ca.get(i).map(|d| crate::dates::from_days(d).format("%Y-%m-%d").to_string()),
-            Cells::Datetime(ca) => ca.get(i).and_then(chrono::DateTime::from_timestamp_millis).map(|t| t.naive_utc().format("%Y-%m-%dT%H:%M:%S").to_string()),
+            Cells::Text(ca) => ca.get(i).map(|v| buf.extend_from_slice(v.as_bytes())).is_some(),
+            Cells::Int(ca) => ca.get(i).map(|v| write!(buf, "{v}").expect("writing to memory")).is_some(),
+            Cells::Float(ca) => ca.get(i).map(|v| buf.extend_from_slice(number_text(v).as_bytes())).is_some(),
+            Cells::Bool(ca) => ca.get(i).map(|v| buf.extend_from_slice(if v { b"true" } else { b"false" })).is_some(),
+            Cells::Date(ca) => ca.get(i).map(|d| push_date(buf, crate::dates::from_days(d))).is_some(),
+            Cells::Datetime(ca) => match ca.get(i).and_then(chrono::DateTime::from_timestamp_millis) {
+                Some(t) => {
+                    let t = t.naive_utc();
+                    push_date(buf, t.date());
+                    buf.push(b'T');
+                    push_2(buf, t.hour());
+                    buf.push(b':');
+                    push_2(buf, t.minute());
+                    buf.push(b':');
+                    push_2(buf, t.second());
+                    true
+                }
+                None => false,
+            },
         }
+    }
+
+    fn text(&self, i: usize) -> Option<String> {
+        let mut buf = Vec::new();
+        self.write(i, &mut buf).then(|| String::from_utf8(buf).expect("cells are UTF-8"))
     }
 
     fn json(&self, i: usize) -> serde_json::Value {
@@ -57,6 +80,27 @@ impl<'a> Cells<'a> {
             _ => self.text(i).map(J::String).unwrap_or(J::Null),
         }
     }
+}
+
+fn push_2(buf: &mut Vec<u8>, v: u32) {
+    buf.push(b'0' + (v / 10 % 10) as u8);
+    buf.push(b'0' + (v % 10) as u8);
+}
+
+/// YYYY-MM-DD, as chrono's `%Y-%m-%d` writes it.
+fn push_date(buf: &mut Vec<u8>, d: chrono::NaiveDate) {
+    use chrono::Datelike;
+    let y = d.year();
+    if (0..=9999).contains(&y) {
+        push_2(buf, y as u32 / 100);
+        push_2(buf, y as u32 % 100);
+    } else {
+        buf.extend_from_slice(d.format("%Y").to_string().as_bytes());
+    }
+    buf.push(b'-');
+    push_2(buf, d.month());
+    buf.push(b'-');
+    push_2(buf, d.day());
 }
 
 pub struct CsvStyle {
@@ -103,13 +147,16 @@ fn write(df: &mut DataFrame, path: &Path, format: Format, style: &CsvStyle) -> R
             let mut w = csv::WriterBuilder::new().delimiter(style.separator).from_writer(out);
             w.write_record(df.get_column_names().iter().map(|n| n.as_str()))?;
             let cells: Vec<Cells> = df.columns().iter().map(Cells::new).collect::<Result<_>>()?;
-            let mut record = csv::StringRecord::new();
+            let mut record = csv::ByteRecord::new();
+            let mut cell = Vec::new();
             for i in 0..df.height() {
                 record.clear();
                 for c in &cells {
-                    record.push_field(c.text(i).as_deref().unwrap_or(""));
+                    cell.clear();
+                    c.write(i, &mut cell);
+                    record.push_field(&cell);
                 }
-                w.write_record(&record)?;
+                w.write_byte_record(&record)?;
             }
             w.into_inner().map_err(|e| anyhow!("{}", e.error()))?.flush()?;
         }
