@@ -220,7 +220,14 @@ impl<'a> Context<'a> {
         }
 
         let started = std::time::Instant::now();
-        let mut df = plan.features()?.collect()?;
+        let features = plan.features()?;
+        if std::env::var_os("AUDIENCE_PROFILE").is_some() {
+            let (_, profile) = features.clone().profile()?;
+            for row in crate::output::text_rows(&profile, usize::MAX)? {
+                eprintln!("profile: {}", row.join("  "));
+            }
+        }
+        let mut df = features.collect()?;
         crate::session::timing("features", started);
         if plan.needs_rfm {
             let started = std::time::Instant::now();
@@ -233,7 +240,17 @@ impl<'a> Context<'a> {
         let consent_ok = self.consent_expr(notes, requested);
         let valid = if self.data.email_key { col(KEY).str().contains(lit(crate::text::EMAIL_PATTERN), true).fill_null(lit(false)) } else { lit(true) };
         let supp = self.suppress_masks()?;
-        let mut lf = df.lazy();
+        // Suppression, consent and address checks are the same for every
+        // segment: computed once, as columns.
+        let mut lf = df.lazy().with_columns([
+            supp.all.alias("__supp_all"),
+            supp.marketing.alias("__supp_marketing"),
+            supp.informational.alias("__supp_informational"),
+            consent_ok.alias("__consent"),
+            valid.alias("__valid"),
+        ]);
+        let (consent_ok, valid) = (col("__consent"), col("__valid"));
+        let supp = SuppressMasks { all: col("__supp_all"), marketing: col("__supp_marketing"), informational: col("__supp_informational") };
         for (name, e) in member_exprs {
             lf = lf.with_column(e.alias(name.as_str()));
         }

@@ -2,6 +2,7 @@
 //! requested segment needs, computed in one group-by per (table, scope).
 //! Conditions compile to expressions over this table.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
@@ -10,7 +11,7 @@ use polars::prelude::*;
 use crate::load::{Dataset, FieldType, TableData, KEY, ROW};
 use crate::project::Project;
 use crate::segment::ast::{Agg, AggDef, Cond, Leaf, Scope};
-use crate::segment::compile::{leaf_expr, CResult, CompileError};
+use crate::segment::compile::{leaf_expr, leaf_expr_folded, map_text, CResult, CompileError};
 
 pub const BUILTINS: &[(&str, FieldType)] = &[
     ("order_count", FieldType::Int),
@@ -74,6 +75,9 @@ pub struct Plan<'a> {
     /// Errors found beside the one a compile call returns (siblings in an
     /// `all`/`any`); the caller reports them too.
     pub deferred: Vec<CompileError>,
+    /// Text columns that conditions read folded, as (source, column): each
+    /// is folded once per query ("" is the contacts).
+    folds: RefCell<Vec<(String, String)>>,
 }
 
 /// A field resolved in a segment's context: the expression over the feature
@@ -97,6 +101,7 @@ impl<'a> Plan<'a> {
             derived_keys: HashMap::new(),
             needs_rfm: false,
             deferred: Vec::new(),
+            folds: RefCell::new(Vec::new()),
         }
     }
 
@@ -295,12 +300,29 @@ impl<'a> Plan<'a> {
                     let hint = crate::diag::did_you_mean(&l.field, names.iter().copied()).unwrap_or_else(|| format!("columns of `{}`: {}", t.cfg.name, names.join(", ")));
                     CompileError::new(&format!("{}.field", l.path), format!("table `{}` has no column `{}`", t.cfg.name, l.field)).hint(hint)
                 })?;
-                let e = if l.field == t.cfg.source.key { col(KEY) } else { col(l.field.as_str()) };
-                leaf_expr(e, ty, &l.field, l, self.as_of)
+                let name = if l.field == t.cfg.source.key { KEY } else { l.field.as_str() };
+                let folded = (ty == FieldType::Text).then(|| self.folded(&t.source, name));
+                leaf_expr_folded(col(name), folded, ty, &l.field, l, self.as_of)
             }
             Cond::Table(a, _) => Err(CompileError::new(&a.path, "a table condition cannot stand inside a table's `where`")),
             Cond::Segment(_, p) => Err(CompileError::new(p, "a segment reference cannot stand inside a table's `where`")),
         }
+    }
+
+    /// The column holding `column` of `source` folded, registered so that
+    /// `features` computes it.
+    fn folded(&self, source: &str, column: &str) -> Expr {
+        let entry = (source.to_string(), column.to_string());
+        let mut folds = self.folds.borrow_mut();
+        if !folds.contains(&entry) {
+            folds.push(entry);
+        }
+        col(fold_name(column))
+    }
+
+    /// The fold columns `source` needs.
+    fn fold_columns(&self, source: &str) -> Vec<Expr> {
+        self.folds.borrow().iter().filter(|(s, _)| s == source).map(|(_, c)| map_text(col(c.as_str()), crate::text::fold).alias(fold_name(c))).collect()
     }
 
     /// A contact-level condition. Segment references read the member column
@@ -331,7 +353,9 @@ impl<'a> Plan<'a> {
             Cond::Not(c, _) => Ok(self.cond(c, scope)?.not()),
             Cond::Field(l) => {
                 let r = self.field(&l.field, scope, &format!("{}.field", l.path))?;
-                leaf_expr(r.expr, r.ty, &l.field, l, self.as_of)
+                let contact_text = r.ty == FieldType::Text && self.data.column_type(&l.field).is_some();
+                let folded = contact_text.then(|| self.folded("", &l.field));
+                leaf_expr_folded(r.expr, folded, r.ty, &l.field, l, self.as_of)
             }
             Cond::Table(def, l) => {
                 let r = self.agg(def, scope)?;
@@ -343,36 +367,66 @@ impl<'a> Plan<'a> {
     }
 
     /// Builds the feature table: contacts joined with one aggregation per
-    /// (table, scope).
+    /// export. Tables over the same file (all tickets, and those that
+    /// count) and every scope on them share that one pass: each (table,
+    /// scope) becomes a row mask, and each aggregate reads only the rows
+    /// its mask keeps.
     pub fn features(&self) -> PolarsResult<LazyFrame> {
-        let mut lf = self.data.contacts.clone().lazy();
-        let mut groups: Vec<(String, Option<usize>)> = Vec::new();
+        let mut lf = self.data.contacts.clone().lazy().with_columns(self.fold_columns(""));
+        let mut sources: Vec<&str> = Vec::new();
         for a in &self.aggs {
-            let g = (a.table.clone(), a.scope);
-            if !groups.contains(&g) {
-                groups.push(g);
+            let src = self.table_data(&a.table).source.as_str();
+            if !sources.contains(&src) {
+                sources.push(src);
             }
         }
-        for (table, scope) in groups {
-            let t = self.data.table(&table).expect("resolved during compile");
-            let mut rows = t.df.clone().lazy();
-            if let Some(w) = &t.cfg.filter {
-                let e = self.row_cond(t, w).map_err(|e| polars_err!(ComputeError: "{}", e.message))?;
-                rows = rows.filter(e);
-            }
-            if let Some(id) = scope {
-                if let Some(f) = &self.scopes[id].filter {
-                    rows = rows.filter(f.clone());
+        for (si, src) in sources.into_iter().enumerate() {
+            let aggs: Vec<&AggCol> = self.aggs.iter().filter(|a| self.table_data(&a.table).source == src).collect();
+            let first = self.table_data(&aggs[0].table);
+            let mut masks: Vec<Expr> = Vec::new();
+            let mut group_masks: HashMap<(String, Option<usize>), Expr> = HashMap::new();
+            for a in &aggs {
+                let g = (a.table.clone(), a.scope);
+                if group_masks.contains_key(&g) {
+                    continue;
                 }
+                let t = self.table_data(&a.table);
+                let mut m: Option<Expr> = None;
+                if let Some(w) = &t.cfg.filter {
+                    m = Some(self.row_cond(t, w).map_err(|e| polars_err!(ComputeError: "{}", e.message))?);
+                }
+                if let Some(f) = a.scope.and_then(|id| self.scopes[id].filter.clone()) {
+                    m = Some(match m {
+                        Some(m) => m.and(f),
+                        None => f,
+                    });
+                }
+                let name = format!("__g{si}_{}", group_masks.len());
+                masks.push(m.unwrap_or(lit(true)).fill_null(lit(false)).alias(name.as_str()));
+                group_masks.insert(g, col(name.as_str()));
             }
+            let mut exprs = Vec::new();
+            let mut agg_masks = Vec::new();
+            for (ai, a) in aggs.iter().enumerate() {
+                let group = group_masks[&(a.table.clone(), a.scope)].clone();
+                let mask = match &a.kind {
+                    Kind::Def { filter: Some(f), .. } => {
+                        let name = format!("__m{si}_{ai}");
+                        agg_masks.push(group.and(f.clone()).fill_null(lit(false)).alias(name.as_str()));
+                        col(name.as_str())
+                    }
+                    _ => group,
+                };
+                exprs.push(agg_expr(self.table_data(&a.table), a, mask));
+            }
+            // Aggregate masks build on the group masks: two steps.
+            let mut rows = first.lf.clone().with_columns(self.fold_columns(src)).with_columns(masks).with_columns(agg_masks);
             // `first`/`last` take the group's rows in (date, file order): sort
-            // them once here, as polars rejects a filtered `sort_by` inside
-            // a group-by ("matching group lengths"); groups keep row order.
-            let ordered = self.aggs.iter().any(|a| a.table == table && a.scope == scope && matches!(a.kind, Kind::Def { agg: Agg::First | Agg::Last, .. }));
-            if let (true, Some(date)) = (ordered, t.cfg.date.as_deref()) {
+            // them once here; group-bys keep row order within a group.
+            let ordered = aggs.iter().any(|a| matches!(a.kind, Kind::Def { agg: Agg::First | Agg::Last, .. }));
+            if let (true, Some(date)) = (ordered, first.cfg.date.as_deref()) {
                 rows = rows.sort_by_exprs([col(date), col(ROW)], SortMultipleOptions::default());
             }
-            let exprs: Vec<Expr> = self.aggs.iter().filter(|a| a.table == table && a.scope == scope).map(|a| agg_expr(t, a)).collect();
             let agg = rows.group_by([col(KEY)]).agg(exprs);
             let args = JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) };
             lf = lf.join(agg, [col(KEY)], [col(KEY)], args);
@@ -391,81 +445,70 @@ impl<'a> Plan<'a> {
         }
         Ok(lf)
     }
+
+    fn table_data(&self, name: &str) -> &'a TableData {
+        self.data.table(name).expect("resolved during compile")
+    }
+}
+
+fn fold_name(column: &str) -> String {
+    format!("__fold:{column}")
 }
 
 pub fn member_column(alias: &str) -> String {
     format!("__member:{alias}")
 }
 
-fn agg_expr(t: &TableData, a: &AggCol) -> Expr {
+/// One aggregate over the rows `mask` (a boolean column) keeps. Values
+/// outside the mask become missing, which every aggregate but `first` and
+/// `last` skips, so all of them run as plain group-by kernels.
+fn agg_expr(t: &TableData, a: &AggCol, mask: Expr) -> Expr {
     let cfg = &t.cfg;
-    // A where that compiled to a constant (`all: []`) must still be one
-    // value per row; tying it to the key column makes it so.
-    let per_row = |w: &Expr| w.clone().and(col(KEY).is_not_null());
-    let only = |e: Expr, f: &Option<Expr>| match f {
-        Some(w) => e.filter(per_row(w)),
-        None => e,
-    };
+    let masked = |e: Expr| when(mask.clone()).then(e).otherwise(lit(NULL));
+    let rows = || mask.clone().cast(DataType::Int64).sum();
+    // Distinct values among the kept rows, not counting missing ones.
+    let distinct = |v: Expr| v.clone().n_unique().cast(DataType::Int64) - v.null_count().gt(lit(0)).cast(DataType::Int64);
     let date = cfg.date.as_deref();
     let e = match &a.kind {
-        Kind::Rows => len().cast(DataType::Int64),
-        Kind::OrderCount => order_count(cfg.id.as_deref(), &None),
-        Kind::TotalSpent => tidy(col(cfg.amount.as_deref().unwrap_or_default()).cast(DataType::Float64).sum()),
+        Kind::Rows => rows(),
+        // Orders: distinct ids, a row without an id being an order of its own.
+        Kind::OrderCount => match cfg.id.as_deref() {
+            Some(id) => distinct(masked(col(id))) + mask.clone().and(col(id).is_null()).cast(DataType::Int64).sum(),
+            None => rows(),
+        },
+        Kind::TotalSpent => tidy(masked(col(cfg.amount.as_deref().unwrap_or_default()).cast(DataType::Float64)).sum()),
         Kind::FirstDate | Kind::LastDate => {
             let d = col(date.unwrap_or_default());
             let d = if matches!(t.column_type(date.unwrap_or_default()), Some(FieldType::Datetime)) { d.dt().date() } else { d };
             if matches!(a.kind, Kind::FirstDate) {
-                d.min()
+                masked(d).min()
             } else {
-                d.max()
+                masked(d).max()
             }
         }
-        Kind::Def { filter, agg, field, .. } => {
+        Kind::Def { agg, field, .. } => {
             let f = || col(field.as_deref().unwrap_or_default());
             match agg {
-                Agg::Count => match filter {
-                    Some(w) => per_row(w).cast(DataType::Int64).sum(),
-                    None => len().cast(DataType::Int64),
-                },
-                Agg::CountDistinct => only(f(), filter).drop_nulls().n_unique().cast(DataType::Int64),
-                Agg::Sum if a.ty == FieldType::Float => tidy(only(f(), filter).sum()),
-                Agg::Sum => only(f(), filter).sum(),
-                Agg::Avg => tidy(only(f(), filter).cast(DataType::Float64).mean()),
-                Agg::Min => only(f(), filter).min(),
-                Agg::Max => only(f(), filter).max(),
+                Agg::Count => rows(),
+                Agg::CountDistinct => distinct(masked(f())),
+                Agg::Sum if a.ty == FieldType::Float => tidy(masked(f()).sum()),
+                Agg::Sum => masked(f()).sum(),
+                Agg::Avg => tidy(masked(f().cast(DataType::Float64)).mean()),
+                Agg::Min => masked(f()).min(),
+                Agg::Max => masked(f()).max(),
                 Agg::First | Agg::Last => {
-                    let d = col(date.unwrap_or_default());
-                    let dated = d.clone().is_not_null();
-                    let keep = match filter {
-                        Some(w) => w.clone().and(dated),
-                        None => dated,
-                    };
                     // Rows arrive sorted by (date, file order): see `features`.
-                    let sorted = f().filter(keep);
+                    let kept = f().filter(mask.clone().and(col(date.unwrap_or_default()).is_not_null()));
                     if *agg == Agg::First {
-                        sorted.first()
+                        kept.first()
                     } else {
-                        sorted.last()
+                        kept.last()
                     }
                 }
             }
         }
     };
     e.alias(a.name.as_str())
-}
-
-/// Orders: distinct ids, a row without an id being an order of its own.
-fn order_count(id: Option<&str>, filter: &Option<Expr>) -> Expr {
-    match id {
-        Some(id) => {
-            let c = match filter {
-                Some(w) => col(id).filter(w.clone()),
-                None => col(id),
-            };
-            (c.clone().drop_nulls().n_unique().cast(DataType::Int64) + c.null_count().cast(DataType::Int64)).cast(DataType::Int64)
-        }
-        None => len().cast(DataType::Int64),
-    }
 }
 
 /// Sums of money in binary floating point pick up noise (45.3 + 57.3 =

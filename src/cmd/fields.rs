@@ -56,8 +56,9 @@ pub fn run(common: &Common, format: TableFormat) -> Result<ExitCode> {
     }
     for t in &data.tables {
         for (name, ty) in &t.columns {
-            let s = samples(&t.df, col(name.as_str()))?;
-            rows.push(vec![format!("{}.{name}", t.cfg.name).into(), type_label(&t.df, name, *ty).into(), format!("table {}", t.cfg.name).into(), s.into()]);
+            let column = t.lf.clone().select([col(name.as_str())]).collect()?;
+            let s = samples(&column, col(name.as_str()))?;
+            rows.push(vec![format!("{}.{name}", t.cfg.name).into(), type_label(&column, name, *ty).into(), format!("table {}", t.cfg.name).into(), s.into()]);
         }
     }
     super::print_rows(&["field", "type", "source", "samples"], &["field", "type", "source", "samples"], &rows, format)?;

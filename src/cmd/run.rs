@@ -42,30 +42,42 @@ pub fn run(common: &Common, aliases: &[String], union: &[String], union_out: Opt
     let out_dir = &session.project.output;
     std::fs::create_dir_all(out_dir).with_context(|| format!("{}: cannot create the output folder", out_dir.display()))?;
     let writing = std::time::Instant::now();
-    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
     let mut failed: Vec<String> = Vec::new();
     let mut written: HashSet<String> = HashSet::new();
+    let mut jobs = Vec::new();
     for (seg, res) in requested.iter().zip(&eval.results) {
-        progress.say(&format!("writing {}", seg.alias));
         if let Some(msg) = bounds_failure(seg, res) {
             failed.push(format!("{}: {msg}; its previous export was kept", seg.alias));
             progress.tick();
             continue;
         }
+        written.insert(seg.alias.clone());
+        jobs.push((seg, res));
+    }
+    // Lists are independent: each core filters and writes one at a time.
+    progress.say("writing lists");
+    let results = crate::par::parallel_map(jobs, |(seg, res)| {
         let target = out_dir.join(format!("{}.{}", seg.alias, seg.export.format.extension()));
-        let mut df = select_recipients(&eval, &res.recipient_col, &res.columns)?;
         let style = CsvStyle { separator: seg.export.separator, bom: seg.export.bom };
-        match output::write_temp(&mut df, &target, seg.export.format, &style) {
-            Ok(tmp) => staged.push((tmp, target)),
+        let tmp = select_recipients(&eval, &res.recipient_col, &res.columns).and_then(|mut df| output::write_temp(&mut df, &target, seg.export.format, &style));
+        progress.tick();
+        tmp.map(|tmp| (tmp, target))
+    });
+    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let mut first_error = None;
+    for r in results {
+        match r {
+            Ok(pair) => staged.push(pair),
             Err(e) => {
-                for (tmp, _) in &staged {
-                    let _ = std::fs::remove_file(tmp);
-                }
-                return Err(e);
+                first_error.get_or_insert(e);
             }
         }
-        written.insert(seg.alias.clone());
-        progress.tick();
+    }
+    if let Some(e) = first_error {
+        for (tmp, _) in &staged {
+            let _ = std::fs::remove_file(tmp);
+        }
+        return Err(e);
     }
     for (tmp, target) in &staged {
         std::fs::rename(tmp, target).with_context(|| format!("{}: cannot move the finished list into place", target.display()))?;
@@ -74,7 +86,7 @@ pub fn run(common: &Common, aliases: &[String], union: &[String], union_out: Opt
     crate::session::timing("write", writing);
     audit(&session, &requested, &eval.results, &written)?;
     super::print_rows(super::COUNT_HEADER, super::COUNT_KEYS, &super::count_rows(&session, &eval.results), TableFormat::Table)?;
-    let table_rows: usize = data.tables.iter().map(|t| t.df.height()).sum();
+    let table_rows: u64 = data.tables.iter().map(|t| t.rows).sum();
     eprintln!("wrote {} list(s) to {} (read {} contacts and {} table rows)", staged.len(), out_dir.display(), data.contacts.height(), table_rows);
     warn_stale(&session, out_dir);
     if failed.is_empty() {

@@ -67,9 +67,15 @@ impl FieldType {
 
 pub struct TableData {
     pub cfg: TableCfg,
-    /// KEY, ROW, then the table's own columns.
-    pub df: DataFrame,
+    /// KEY, ROW, then the table's own columns. Lazy: a Parquet export is
+    /// read when the feature query runs, and only the columns it needs.
+    pub lf: LazyFrame,
     pub columns: Vec<(String, FieldType)>,
+    /// Rows with a key (before the table's `where`).
+    pub rows: u64,
+    /// Tables with the same `source` hold the same rows (one export, same
+    /// types and date column): the feature query reads them in one pass.
+    pub source: String,
 }
 
 impl TableData {
@@ -154,8 +160,10 @@ fn is_parquet(p: &Path) -> bool {
     p.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
 }
 
-/// Reads a source whole into a typed frame. The key column is always text.
-pub fn read_source(src: &Source, csv: &CsvCfg, zone: Zone, notes: &mut Notes, label: &str) -> Result<(DataFrame, Vec<(String, FieldType)>)> {
+/// Opens a source as a typed lazy frame. CSV is parsed here, whole; Parquet
+/// only has its schema read, and its data is scanned when a query runs. The
+/// key column is always text.
+pub fn read_source(src: &Source, csv: &CsvCfg, zone: Zone, notes: &mut Notes, label: &str) -> Result<(LazyFrame, Vec<(String, FieldType)>)> {
     let files = expand(&src.path)?;
     let parquet = files.iter().filter(|f| is_parquet(f)).count();
     if parquet != 0 && parquet != files.len() {
@@ -168,14 +176,20 @@ pub fn read_source(src: &Source, csv: &CsvCfg, zone: Zone, notes: &mut Notes, la
         }
     }
     let display = files.first().map(|f| f.display().to_string()).unwrap_or_default();
-    let df = if parquet > 0 { read_parquet(&files, &src.key)? } else { read_csv(&files, src, csv, zone, notes, label)? };
-    if df.column(&src.key).is_err() {
-        let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+    let (lf, schema) = if parquet > 0 {
+        scan_parquet(&files, &src.key)?
+    } else {
+        let df = read_csv(&files, src, csv, zone, notes, label)?;
+        let schema = df.schema().as_ref().clone();
+        (df.lazy(), schema)
+    };
+    if schema.get(&src.key).is_none() {
+        let names: Vec<String> = schema.iter_names().map(|s| s.to_string()).collect();
         let hint = did_you_mean(&src.key, names.iter().map(String::as_str)).unwrap_or_else(|| format!("its columns are: {}", names.join(", ")));
         bail!("{display}: no key column `{}` ({hint}); set `key` in audience.yaml", src.key);
     }
-    let types = df.columns().iter().map(|c| (c.name().to_string(), FieldType::of(c.dtype()))).collect();
-    Ok((df, types))
+    let types = schema.iter().map(|(n, dt)| (n.to_string(), FieldType::of(dt))).collect();
+    Ok((lf, types))
 }
 
 fn read_csv(files: &[PathBuf], src: &Source, csv: &CsvCfg, zone: Zone, notes: &mut Notes, label: &str) -> Result<DataFrame> {
@@ -195,7 +209,7 @@ fn read_csv(files: &[PathBuf], src: &Source, csv: &CsvCfg, zone: Zone, notes: &m
         .collect();
     let decimal_comma = csv.decimal_comma;
     // Columns are typed independently: one per core at a time.
-    let typed = parallel_map(jobs, move |(name, values, declared)| {
+    let typed = crate::par::parallel_map(jobs, move |(name, values, declared)| {
         let to_local = |t| zone.to_local(t);
         let opts = InferOptions { decimal_comma, declared, to_local: &to_local };
         (infer::infer_column(&name, values, &opts), declared)
@@ -222,22 +236,6 @@ fn read_csv(files: &[PathBuf], src: &Source, csv: &CsvCfg, zone: Zone, notes: &m
     DataFrame::new_infer_height(cols).map_err(|e| anyhow!("{}: {e}", files[0].display()))
 }
 
-/// `f` over `items` on every core, results in input order.
-fn parallel_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, items.len().max(1));
-    let mut buckets: Vec<Vec<(usize, T)>> = (0..threads).map(|_| Vec::new()).collect();
-    for (i, item) in items.into_iter().enumerate() {
-        buckets[i % threads].push((i, item));
-    }
-    let f = &f;
-    let mut out: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = buckets.into_iter().map(|b| scope.spawn(move || b.into_iter().map(|(i, t)| (i, f(t))).collect::<Vec<_>>())).collect();
-        handles.into_iter().flat_map(|h| h.join().expect("a column worker panicked")).collect()
-    });
-    out.sort_by_key(|(i, _)| *i);
-    out.into_iter().map(|(_, r)| r).collect()
-}
-
 fn to_polars(col: TypedColumn) -> Column {
     let name = PlSmallStr::from(col.name.as_str());
     match col.data {
@@ -252,64 +250,51 @@ fn to_polars(col: TypedColumn) -> Column {
     }
 }
 
-fn read_parquet(files: &[PathBuf], key: &str) -> Result<DataFrame> {
-    let mut frames = Vec::new();
+/// A lazy scan of Parquet files, cleaned as CSV is: text trimmed, blanks missing, datetimes in ms, other types as text, the
+/// key as text. Only the schema is read now.
+fn scan_parquet(files: &[PathBuf], key: &str) -> Result<(LazyFrame, Schema)> {
+    let mut scans = Vec::new();
+    let mut first: Option<Vec<PlSmallStr>> = None;
     for f in files {
-        let file = std::fs::File::open(f).with_context(|| format!("{}: cannot open", f.display()))?;
-        let df = ParquetReader::new(file).finish().map_err(|e| anyhow!("{}: not a readable Parquet file ({e})", f.display()))?;
-        frames.push((f, df));
-    }
-    let first_names: Vec<PlSmallStr> = frames[0].1.get_column_names().into_iter().cloned().collect();
-    let mut out: Option<DataFrame> = None;
-    for (f, df) in frames {
-        let mut names: Vec<PlSmallStr> = df.get_column_names().into_iter().cloned().collect();
-        names.sort();
-        let mut want = first_names.clone();
-        want.sort();
-        if names != want {
-            bail!("{}: its columns differ from the first file of the glob; a glob joins files with the same columns", f.display());
-        }
-        let df = df.select(first_names.clone())?;
-        out = Some(match out {
-            None => df,
-            Some(mut acc) => {
-                acc.vstack_mut(&df).map_err(|e| anyhow!("{}: {e}", f.display()))?;
-                acc
+        let path = PlRefPath::try_from_path(f).map_err(|e| anyhow!("{}: {e}", f.display()))?;
+        let args = ScanArgsParquet { glob: false, ..Default::default() };
+        let mut lf = LazyFrame::scan_parquet(path, args).map_err(|e| anyhow!("{}: not a readable Parquet file ({e})", f.display()))?;
+        let schema = lf.collect_schema().map_err(|e| anyhow!("{}: not a readable Parquet file ({e})", f.display()))?;
+        let names: Vec<PlSmallStr> = schema.iter_names().cloned().collect();
+        match &first {
+            None => first = Some(names),
+            Some(want) => {
+                let (mut a, mut b) = (names.clone(), want.clone());
+                a.sort();
+                b.sort();
+                if a != b {
+                    bail!("{}: its columns differ from the first file of the glob; a glob joins files with the same columns", f.display());
+                }
+                lf = lf.select(want.iter().map(|n| col(n.clone())).collect::<Vec<_>>());
             }
-        });
-    }
-    let mut df = out.expect("at least one file");
-    // Text cells are trimmed and blanks are missing, as for CSV; odd types become text.
-    let mut cols = Vec::new();
-    for c in df.columns() {
-        let c = match c.dtype() {
-            DataType::String => trim_text(c.str()?),
-            DataType::Datetime(_, _) => c.cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?,
-            dt if dt.is_primitive_numeric() || matches!(dt, DataType::Boolean | DataType::Date) => c.clone(),
-            _ => trim_text(c.cast(&DataType::String)?.str()?),
-        };
-        cols.push(c);
-    }
-    if let Ok(k) = df.column(key) {
-        if k.dtype() != &DataType::String {
-            let pos = df.get_column_index(key).expect("present");
-            cols[pos] = k.cast(&DataType::String)?;
         }
+        scans.push((lf, schema));
     }
-    df = DataFrame::new_infer_height(cols)?;
-    Ok(df)
-}
-
-fn trim_text(ca: &StringChunked) -> Column {
-    let name = ca.name().clone();
-    let df = DataFrame::new_infer_height(vec![ca.clone().into_column()]).expect("one column");
-    df.lazy()
-        .select([blank_is_missing(col(name.as_str()).str().strip_chars(lit(NULL))).alias(name.as_str())])
-        .collect()
-        .expect("trimming text cannot fail")
-        .column(name.as_str())
-        .expect("selected")
-        .clone()
+    let schema = scans[0].1.clone();
+    let lf = if scans.len() == 1 {
+        scans.pop().expect("one").0
+    } else {
+        concat(scans.into_iter().map(|(lf, _)| lf).collect::<Vec<_>>(), UnionArgs::default())?
+    };
+    let mut exprs = Vec::new();
+    let mut out = Schema::default();
+    for (name, dt) in schema.iter() {
+        let c = col(name.clone());
+        let (e, t) = match dt {
+            DataType::String => (blank_is_missing(c.str().strip_chars(lit(NULL))), DataType::String),
+            DataType::Datetime(_, _) => (c.cast(DataType::Datetime(TimeUnit::Milliseconds, None)), DataType::Datetime(TimeUnit::Milliseconds, None)),
+            dt if name.as_str() != key && (dt.is_primitive_numeric() || matches!(dt, DataType::Boolean | DataType::Date)) => (c, dt.clone()),
+            _ => (blank_is_missing(c.cast(DataType::String).str().strip_chars(lit(NULL))), DataType::String),
+        };
+        exprs.push(e.alias(name.clone()));
+        out.insert(name.clone(), t);
+    }
+    Ok((lf.select(exprs), out))
 }
 
 /// An empty text is a missing value.
@@ -320,13 +305,7 @@ fn blank_is_missing(e: Expr) -> Expr {
 /// Normalises a frame's key column in place and adds KEY and ROW. Rows with
 /// an empty key are dropped and counted.
 fn with_keys(df: DataFrame, key: &str, email: bool, notes: &mut Notes, label: &str) -> Result<DataFrame> {
-    let trimmed = col(key).str().strip_chars(lit(NULL));
-    let normalized = blank_is_missing(if email { trimmed.str().to_lowercase() } else { trimmed });
-    let mut df = df
-        .lazy()
-        .with_columns([normalized.clone().alias(key), normalized.alias(KEY)])
-        .with_row_index(ROW, None)
-        .collect()?;
+    let mut df = keyed(df.lazy(), key, email).collect()?;
     let empty = df.column(KEY)?.null_count();
     if empty > 0 {
         notes.add(format!("{label}: {empty} row(s) with an empty `{key}` were skipped"));
@@ -334,6 +313,13 @@ fn with_keys(df: DataFrame, key: &str, email: bool, notes: &mut Notes, label: &s
         df = df.filter(&mask)?;
     }
     Ok(df)
+}
+
+/// Normalises the key column, adds KEY and ROW; rows with no key stay.
+fn keyed(lf: LazyFrame, key: &str, email: bool) -> LazyFrame {
+    let trimmed = col(key).str().strip_chars(lit(NULL));
+    let normalized = blank_is_missing(if email { trimmed.str().to_lowercase() } else { trimmed });
+    lf.with_columns([normalized.clone().alias(key), normalized.alias(KEY)]).with_row_index(ROW, None)
 }
 
 fn reorder_front(df: DataFrame) -> Result<DataFrame> {
@@ -358,12 +344,12 @@ pub fn load(project: &Project) -> Result<Dataset> {
     let mut notes = Notes::default();
     let mut raw_tables = Vec::new();
     // Two tables over the same export (all tickets, and those that count)
-    // read it once: frames are cheap to share.
-    let mut read: HashMap<String, (DataFrame, Vec<(String, FieldType)>)> = HashMap::new();
+    // open it once: lazy frames are cheap to share.
+    let mut read: HashMap<String, (LazyFrame, Vec<(String, FieldType)>)> = HashMap::new();
     for t in &project.tables {
         let label = t.name.clone();
-        let source_key = format!("{}|{}|{:?}", t.source.path, t.source.key, t.source.columns);
-        let (mut df, mut types) = match read.get(&source_key) {
+        let source_key = source_key(&t.source);
+        let (mut lf, mut types) = match read.get(&source_key) {
             Some(hit) => hit.clone(),
             None => {
                 let loaded = read_source(&t.source, &project.csv, project.zone, &mut notes, &label).with_context(|| format!("table `{}`", t.name))?;
@@ -373,22 +359,17 @@ pub fn load(project: &Project) -> Result<Dataset> {
         };
         // An all-empty `date` or `amount` column (a header-only export, say)
         // is text by inference; its role says what it would hold.
-        for (col, want) in [(&t.date, DataType::Date), (&t.amount, DataType::Float64)] {
-            if let Some(c) = col {
-                if let Ok(column) = df.column(c) {
-                    if column.dtype() == &DataType::String && column.null_count() == column.len() {
-                        let cast = column.cast(&want)?;
-                        df.with_column(cast)?;
-                        if let Some(entry) = types.iter_mut().find(|(n, _)| n == c) {
-                            entry.1 = FieldType::of(&want);
-                        }
-                    }
-                }
+        for (c, want) in [(&t.date, DataType::Date), (&t.amount, DataType::Float64)] {
+            let Some(c) = c else { continue };
+            let Some(entry) = types.iter_mut().find(|(n, _)| n == c) else { continue };
+            if entry.1 == FieldType::Text && all_missing(&lf, c)? {
+                lf = lf.with_column(col(c.as_str()).cast(want.clone()));
+                entry.1 = FieldType::of(&want);
             }
         }
         for (what, col) in [("date", &t.date), ("amount", &t.amount), ("id", &t.id), ("consent", &t.consent)] {
             if let Some(c) = col {
-                if df.column(c).is_err() {
+                if !types.iter().any(|(n, _)| n == c) {
                     let hint = did_you_mean(c, types.iter().map(|(n, _)| n.as_str())).map(|h| format!(" ({h})")).unwrap_or_default();
                     bail!("table `{}`: its `{what}` column `{c}` is not in {}{hint}", t.name, t.source.path);
                 }
@@ -406,12 +387,13 @@ pub fn load(project: &Project) -> Result<Dataset> {
                 bail!("table `{}`: its `amount` column `{a}` is not numeric; declare it under `columns:` as float", t.name);
             }
         }
-        raw_tables.push((t.clone(), df, types));
+        raw_tables.push((t.clone(), lf, types));
     }
 
     let (contacts, columns, key_column, email_key, consent) = match &project.contacts {
         Some(c) => {
-            let (df, types) = read_source(&c.source, &project.csv, project.zone, &mut notes, "contacts").context("contacts")?;
+            let (lf, types) = read_source(&c.source, &project.csv, project.zone, &mut notes, "contacts").context("contacts")?;
+            let df = lf.collect().map_err(|e| anyhow!("contacts: {}: {e}", c.source.path))?;
             let email = is_email_key(&df, &c.source.key, c.email_key)?;
             let df = with_keys(df, &c.source.key, email, &mut notes, "contacts")?;
             let df = dedupe_contacts(df, &c.source.key, &mut notes)?;
@@ -425,9 +407,10 @@ pub fn load(project: &Project) -> Result<Dataset> {
         }
         None => {
             let pos = raw_tables.iter().position(|(t, _, _)| t.name == "orders").ok_or_else(|| anyhow!("no contacts and no `orders` table"))?;
-            let (t, df, types) = &raw_tables[pos];
-            let email = is_email_key(df, &t.source.key, EmailKey::Auto)?;
-            let keyed = with_keys(df.clone(), &t.source.key, email, &mut Notes::default(), "orders")?;
+            let (t, lf, types) = &raw_tables[pos];
+            let df = lf.clone().collect().map_err(|e| anyhow!("table `orders`: {}: {e}", t.source.path))?;
+            let email = is_email_key(&df, &t.source.key, EmailKey::Auto)?;
+            let keyed = with_keys(df, &t.source.key, email, &mut Notes::default(), "orders")?;
             let contacts = contacts_from_orders(&keyed, t.date.as_deref())?;
             (reorder_front(contacts)?, key_first(types.clone(), &t.source.key), t.source.key.clone(), email, t.consent.clone())
         }
@@ -435,25 +418,69 @@ pub fn load(project: &Project) -> Result<Dataset> {
 
     let known = contacts.clone().lazy().select([col(KEY), lit(true).alias("__known")]);
     let mut tables = Vec::new();
-    for (cfg, df, types) in raw_tables {
-        let df = with_keys(df, &cfg.source.key, email_key, &mut notes, &cfg.name)?;
-        let orphans = df
-            .clone()
-            .lazy()
-            .select([col(KEY)])
-            .join(known.clone(), [col(KEY)], [col(KEY)], JoinArgs::new(JoinType::Left))
-            .select([col("__known").null_count().cast(DataType::UInt64)])
-            .collect()?
-            .column("__known")?
-            .u64()?
-            .get(0)
-            .unwrap_or(0);
-        if orphans > 0 {
-            notes.add(format!("{}: {orphans} row(s) belong to no contact (their `{}` is in no contact row); they are kept out of every aggregate", cfg.name, cfg.source.key));
+    // Key counts of an export shared by two tables are the same for both.
+    let mut counted: HashMap<String, KeyCounts> = HashMap::new();
+    for (cfg, lf, types) in raw_tables {
+        let lf = keyed(lf, &cfg.source.key, email_key);
+        let source_key = source_key(&cfg.source);
+        let counts = match counted.get(&source_key) {
+            Some(c) => *c,
+            None => {
+                let c = key_counts(&lf, &known).with_context(|| format!("table `{}`", cfg.name))?;
+                counted.insert(source_key.clone(), c);
+                c
+            }
+        };
+        if counts.empty > 0 {
+            notes.add(format!("{}: {} row(s) with an empty `{}` were skipped", cfg.name, counts.empty, cfg.source.key));
         }
-        tables.push(TableData { cfg, df: reorder_front(df)?, columns: types });
+        if counts.orphans > 0 {
+            notes.add(format!("{}: {} row(s) belong to no contact (their `{}` is in no contact row); they are kept out of every aggregate", cfg.name, counts.orphans, cfg.source.key));
+        }
+        let mut front: Vec<Expr> = vec![col(KEY), col(ROW)];
+        front.extend(types.iter().map(|(n, _)| col(n.as_str())));
+        let lf = lf.filter(col(KEY).is_not_null()).select(front);
+        let source = format!("{source_key}|{types:?}|{:?}", cfg.date);
+        tables.push(TableData { cfg, lf, columns: types, rows: counts.rows, source });
     }
     Ok(Dataset { contacts, columns, key_column, email_key, consent, tables, notes })
+}
+
+fn source_key(src: &Source) -> String {
+    format!("{}|{}|{:?}", src.path, src.key, src.columns)
+}
+
+fn all_missing(lf: &LazyFrame, c: &str) -> Result<bool> {
+    let out = lf.clone().select([col(c).null_count().cast(DataType::UInt64).alias("n"), len().cast(DataType::UInt64).alias("len")]).collect()?;
+    let get = |n: &str| out.column(n).ok().and_then(|c| c.u64().ok()?.get(0)).unwrap_or(0);
+    Ok(get("n") == get("len"))
+}
+
+#[derive(Clone, Copy)]
+struct KeyCounts {
+    /// Rows with a key.
+    rows: u64,
+    /// Rows without one.
+    empty: u64,
+    /// Rows whose key is no contact's.
+    orphans: u64,
+}
+
+/// One pass over a table's key column: how many rows have a key, how many
+/// have none, how many belong to no contact.
+fn key_counts(lf: &LazyFrame, known: &LazyFrame) -> Result<KeyCounts> {
+    let out = lf
+        .clone()
+        .select([col(KEY)])
+        .join(known.clone(), [col(KEY)], [col(KEY)], JoinArgs::new(JoinType::Left))
+        .select([
+            col(KEY).is_not_null().cast(DataType::UInt64).sum().alias("rows"),
+            col(KEY).is_null().cast(DataType::UInt64).sum().alias("empty"),
+            col(KEY).is_not_null().and(col("__known").is_null()).cast(DataType::UInt64).sum().alias("orphans"),
+        ])
+        .collect()?;
+    let get = |n: &str| out.column(n).ok().and_then(|c| c.u64().ok()?.get(0)).unwrap_or(0);
+    Ok(KeyCounts { rows: get("rows"), empty: get("empty"), orphans: get("orphans") })
 }
 
 /// The contact columns with the key first: exported lists start with the key.
@@ -533,7 +560,7 @@ pub fn read_key_list(path: &Path, data: &Dataset, csv: &CsvCfg) -> Result<Vec<St
     }
     let mut keys: Vec<String> = Vec::new();
     if is_parquet(path) {
-        let df = read_parquet(&[path.to_path_buf()], &data.key_column)?;
+        let df = scan_parquet(&[path.to_path_buf()], &data.key_column)?.0.collect().map_err(|e| anyhow!("{}: {e}", path.display()))?;
         let col = df
             .columns()
             .iter()

@@ -37,7 +37,7 @@ fn string_out(_: &Schema, f: &Field) -> PolarsResult<Field> {
     Ok(Field::new(f.name().clone(), DataType::String))
 }
 
-fn map_text(e: Expr, f: fn(&str) -> String) -> Expr {
+pub fn map_text(e: Expr, f: fn(&str) -> String) -> Expr {
     e.map(
         move |c: Column| {
             let ca = c.str()?;
@@ -75,15 +75,18 @@ fn text_view(e: Expr, ty: FieldType) -> Expr {
 
 struct TextMode {
     case_sensitive: bool,
+    /// The field already folded, when the caller computes it once per column.
+    folded: Option<Expr>,
 }
 
 impl TextMode {
     fn field(&self, e: Expr, ty: FieldType) -> Expr {
-        let t = text_view(e, ty);
         if self.case_sensitive {
-            t
-        } else {
-            map_text(t, text::fold)
+            return text_view(e, ty);
+        }
+        match (&self.folded, ty) {
+            (Some(f), FieldType::Text) => f.clone(),
+            _ => map_text(text_view(e, ty), text::fold),
         }
     }
 
@@ -144,16 +147,23 @@ fn declare_hint(field: &str, ty: FieldType) -> String {
 
 /// Compiles one leaf over `e`, a field of type `ty` named `field`.
 pub fn leaf_expr(e: Expr, ty: FieldType, field: &str, leaf: &Leaf, as_of: NaiveDate) -> CResult<Expr> {
+    leaf_expr_folded(e, None, ty, field, leaf, as_of)
+}
+
+/// `leaf_expr` given, for a text field, a column holding it already folded
+/// (lower case, no accents): many conditions on one column then share one
+/// folding pass.
+pub fn leaf_expr_folded(e: Expr, folded: Option<Expr>, ty: FieldType, field: &str, leaf: &Leaf, as_of: NaiveDate) -> CResult<Expr> {
     if let Some(pos) = leaf.op.negates() {
         let mut l = leaf.clone();
         l.op = pos;
-        return Ok(positive(e, ty, field, &l, as_of)?.not());
+        return Ok(positive(e, folded, ty, field, &l, as_of)?.not());
     }
-    positive(e, ty, field, leaf, as_of)
+    positive(e, folded, ty, field, leaf, as_of)
 }
 
-fn positive(e: Expr, ty: FieldType, field: &str, leaf: &Leaf, as_of: NaiveDate) -> CResult<Expr> {
-    Ok(positive_raw(e, ty, field, leaf, as_of)?.fill_null(lit(false)))
+fn positive(e: Expr, folded: Option<Expr>, ty: FieldType, field: &str, leaf: &Leaf, as_of: NaiveDate) -> CResult<Expr> {
+    Ok(positive_raw(e, folded, ty, field, leaf, as_of)?.fill_null(lit(false)))
 }
 
 fn wrong(leaf: &Leaf, field: &str, ty: FieldType, what: &str) -> CompileError {
@@ -164,20 +174,20 @@ fn wrong(leaf: &Leaf, field: &str, ty: FieldType, what: &str) -> CompileError {
     .hint(declare_hint(field, ty))
 }
 
-fn positive_raw(e: Expr, ty: FieldType, field: &str, leaf: &Leaf, as_of: NaiveDate) -> CResult<Expr> {
-    let mode = TextMode { case_sensitive: leaf.case_sensitive };
+fn positive_raw(e: Expr, folded: Option<Expr>, ty: FieldType, field: &str, leaf: &Leaf, as_of: NaiveDate) -> CResult<Expr> {
+    let mode = TextMode { case_sensitive: leaf.case_sensitive, folded };
     let value = leaf.value.as_ref();
     let op = leaf.op;
     let vpath = format!("{}.value", leaf.path);
     match op {
         Op::IsEmpty => Ok(e.is_null()),
-        Op::IsTrue | Op::IsFalse => truth(e, ty, op == Op::IsTrue).ok_or_else(|| {
+        Op::IsTrue | Op::IsFalse => truth(e, &mode, ty, op == Op::IsTrue).ok_or_else(|| {
             CompileError::new(&leaf.path, format!("`{field}` is a {} field; `{}` needs a bool, text or int field", ty.name(), op.name()))
         }),
         Op::Eq => {
             let v = value.expect("checked by parse");
             if let Value::Bool(b) = v {
-                return truth(e, ty, *b).ok_or_else(|| wrong(leaf, field, ty, "with true/false needs a bool, text or int field"));
+                return truth(e, &mode, ty, *b).ok_or_else(|| wrong(leaf, field, ty, "with true/false needs a bool, text or int field"));
             }
             match ty {
                 FieldType::Int | FieldType::Float => match as_number(v) {
@@ -189,7 +199,7 @@ fn positive_raw(e: Expr, ty: FieldType, field: &str, leaf: &Leaf, as_of: NaiveDa
                     None => Err(wrong(leaf, field, ty, "needs a date such as 2025-01-31 or -30d")),
                 },
                 FieldType::Bool => match scalar_text(v).as_deref().and_then(text::bool_word) {
-                    Some(b) => Ok(truth(e, ty, b).expect("bool field")),
+                    Some(b) => Ok(truth(e, &mode, ty, b).expect("bool field")),
                     None => Err(wrong(leaf, field, ty, "needs true or false")),
                 },
                 FieldType::Text => Ok(mode.field(e, ty).eq(lit(mode.value(&scalar_text(v).unwrap_or_default())))),
@@ -295,13 +305,19 @@ fn ordered_operands(e: Expr, ty: FieldType, field: &str, leaf: &Leaf, as_of: Nai
 }
 
 /// is_true / is_false for a bool, int (1/0) or text (boolean words) field.
-fn truth(e: Expr, ty: FieldType, want: bool) -> Option<Expr> {
+fn truth(e: Expr, mode: &TextMode, ty: FieldType, want: bool) -> Option<Expr> {
     match ty {
         FieldType::Bool => Some(e.eq(lit(want))),
         FieldType::Int => Some(e.eq(lit(if want { 1i64 } else { 0 }))),
         FieldType::Text => {
             let words: Vec<String> = (if want { text::TRUE_WORDS } else { text::FALSE_WORDS }).iter().map(|s| s.to_string()).collect();
-            Some(in_set(map_text(e, text::fold), words))
+            // Boolean words are read without regard to case or accents, even
+            // under `case_sensitive`.
+            let folded = match &mode.folded {
+                Some(f) => f.clone(),
+                None => map_text(e, text::fold),
+            };
+            Some(in_set(folded, words))
         }
         _ => None,
     }

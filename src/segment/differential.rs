@@ -319,7 +319,7 @@ fn build(data: &Data) -> (Project, Dataset) {
             .iter()
             .zip(tables)
             .zip(&data.tables)
-            .map(|((t, cfg), rows)| TableData { cfg, df: frame(t.cols, rows), columns: t.cols.iter().map(|(n, t)| (n.to_string(), *t)).collect() })
+            .map(|((t, cfg), rows)| TableData { source: cfg.name.clone(), cfg, lf: pl::IntoLazy::lazy(frame(t.cols, rows)), columns: t.cols.iter().map(|(n, t)| (n.to_string(), *t)).collect(), rows: rows.len() as u64 })
             .collect(),
         notes: Notes::default(),
     };

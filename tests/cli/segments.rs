@@ -22,13 +22,6 @@ fn project_with(contacts: &str, orders: &str, cases: &[Case]) -> Work {
     Work::project(contacts, orders, &refs)
 }
 
-/// Writes the segment files of `cases` under segments/.
-fn add_cases(w: &Work, cases: &[Case]) {
-    for (alias, yaml) in segment_files(cases) {
-        w.file(&format!("segments/{alias}.yaml"), &yaml);
-    }
-}
-
 /// Runs every segment once and checks the exported keys of each case.
 fn check(w: &Work, cases: &[Case]) {
     let out = w.run(&["run"]);
