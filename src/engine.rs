@@ -120,6 +120,15 @@ pub fn dependency_order<'s>(all: &'s [Segment], wanted: &[&str]) -> Result<Vec<&
     }
 }
 
+/// Runs a query on polars' streaming engine (AUDIENCE_ENGINE=in-memory for the other).
+pub fn run_query(lf: LazyFrame) -> PolarsResult<DataFrame> {
+    let engine = match std::env::var("AUDIENCE_ENGINE").as_deref() {
+        Ok("in-memory") => Engine::InMemory,
+        _ => Engine::Streaming,
+    };
+    Ok(lf.collect_with_engine(engine)?.unwrap_single())
+}
+
 /// What to compute beyond counts.
 #[derive(Default, Clone, Copy)]
 pub struct Want {
@@ -227,7 +236,7 @@ impl<'a> Context<'a> {
                 eprintln!("profile: {}", row.join("  "));
             }
         }
-        let mut df = features.collect()?;
+        let mut df = run_query(features)?;
         crate::session::timing("features", started);
         if plan.needs_rfm {
             let started = std::time::Instant::now();

@@ -11,7 +11,7 @@ use polars::prelude::*;
 use crate::load::{Dataset, FieldType, TableData, KEY, ROW};
 use crate::project::Project;
 use crate::segment::ast::{Agg, AggDef, Cond, Leaf, Scope};
-use crate::segment::compile::{leaf_expr, leaf_expr_folded, map_text, CResult, CompileError};
+use crate::segment::compile::{leaf_expr, leaf_expr_folded, fold_text, CResult, CompileError};
 
 pub const BUILTINS: &[(&str, FieldType)] = &[
     ("order_count", FieldType::Int),
@@ -322,7 +322,7 @@ impl<'a> Plan<'a> {
 
     /// The fold columns `source` needs.
     fn fold_columns(&self, source: &str) -> Vec<Expr> {
-        self.folds.borrow().iter().filter(|(s, _)| s == source).map(|(_, c)| map_text(col(c.as_str()), crate::text::fold).alias(fold_name(c))).collect()
+        self.folds.borrow().iter().filter(|(s, _)| s == source).map(|(_, c)| fold_text(col(c.as_str())).alias(fold_name(c))).collect()
     }
 
     /// A contact-level condition. Segment references read the member column

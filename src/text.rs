@@ -14,6 +14,11 @@ pub fn fold(s: &str) -> String {
     s.to_lowercase().nfd().filter(|c| !is_combining_mark(*c)).collect()
 }
 
+/// Whether `fold` leaves `s` as it is (checked without folding).
+pub fn is_folded(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+}
+
 /// Strips accents but keeps case: what `matches` runs its `(?i)` regex over.
 pub fn strip_accents(s: &str) -> String {
     if s.is_ascii() {
@@ -66,6 +71,13 @@ pub fn looks_like_email_column<'a>(values: impl Iterator<Item = &'a str>) -> boo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn is_folded_only_when_folding_changes_nothing() {
+        for s in ["", "vip", "festival lumières 2025", "VIP", "Vip", "a.b@x.fr", "ÉTÉ", "été", "ß", "x y"] {
+            assert_eq!(is_folded(s), fold(s) == s && s.is_ascii(), "{s:?}");
+        }
+    }
 
     #[test]
     fn folding_ignores_case_and_accents() {

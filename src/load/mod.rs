@@ -286,10 +286,10 @@ fn scan_parquet(files: &[PathBuf], key: &str) -> Result<(LazyFrame, Schema)> {
     for (name, dt) in schema.iter() {
         let c = col(name.clone());
         let (e, t) = match dt {
-            DataType::String => (blank_is_missing(c.str().strip_chars(lit(NULL))), DataType::String),
+            DataType::String => (clean_text(c, false), DataType::String),
             DataType::Datetime(_, _) => (c.cast(DataType::Datetime(TimeUnit::Milliseconds, None)), DataType::Datetime(TimeUnit::Milliseconds, None)),
             dt if name.as_str() != key && (dt.is_primitive_numeric() || matches!(dt, DataType::Boolean | DataType::Date)) => (c, dt.clone()),
-            _ => (blank_is_missing(c.cast(DataType::String).str().strip_chars(lit(NULL))), DataType::String),
+            _ => (clean_text(c.cast(DataType::String), false), DataType::String),
         };
         exprs.push(e.alias(name.clone()));
         out.insert(name.clone(), t);
@@ -297,9 +297,37 @@ fn scan_parquet(files: &[PathBuf], key: &str) -> Result<(LazyFrame, Schema)> {
     Ok((lf.select(exprs), out))
 }
 
-/// An empty text is a missing value.
-fn blank_is_missing(e: Expr) -> Expr {
-    when(e.clone().str().len_bytes().eq(lit(0))).then(lit(NULL).cast(DataType::String)).otherwise(e)
+/// Text trimmed, an empty text missing, and for e-mail keys lower case.
+/// Exports are mostly clean already: a value that needs nothing is kept as
+/// it is, and a column that needs nothing is returned without a copy.
+fn clean_text(e: Expr, email: bool) -> Expr {
+    let clean = move |s: &str| -> bool {
+        !s.is_empty() && !s.starts_with(char::is_whitespace) && !s.ends_with(char::is_whitespace) && !(email && s.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()))
+    };
+    e.map(
+        move |c: Column| {
+            let out = {
+                let ca = c.str()?;
+                if ca.iter().all(|v| v.is_none_or(clean)) {
+                    None
+                } else {
+                    let fixed = ca.iter().map(|v| {
+                        v.and_then(|s| {
+                            if clean(s) {
+                                return Some(std::borrow::Cow::Borrowed(s));
+                            }
+                            let t = s.trim();
+                            let t = if email { std::borrow::Cow::Owned(t.to_lowercase()) } else { std::borrow::Cow::Borrowed(t) };
+                            (!t.is_empty()).then_some(t)
+                        })
+                    });
+                    Some(StringChunked::from_iter_options(c.name().clone(), fixed).into_column())
+                }
+            };
+            Ok(out.unwrap_or(c))
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
+    )
 }
 
 /// Normalises a frame's key column in place and adds KEY and ROW. Rows with
@@ -317,9 +345,7 @@ fn with_keys(df: DataFrame, key: &str, email: bool, notes: &mut Notes, label: &s
 
 /// Normalises the key column, adds KEY and ROW; rows with no key stay.
 fn keyed(lf: LazyFrame, key: &str, email: bool) -> LazyFrame {
-    let trimmed = col(key).str().strip_chars(lit(NULL));
-    let normalized = blank_is_missing(if email { trimmed.str().to_lowercase() } else { trimmed });
-    lf.with_columns([normalized.clone().alias(key), normalized.alias(KEY)]).with_row_index(ROW, None)
+    lf.with_column(clean_text(col(key), email).alias(KEY)).with_column(col(KEY).alias(key)).with_row_index(ROW, None)
 }
 
 fn reorder_front(df: DataFrame) -> Result<DataFrame> {

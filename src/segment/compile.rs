@@ -37,23 +37,37 @@ fn string_out(_: &Schema, f: &Field) -> PolarsResult<Field> {
     Ok(Field::new(f.name().clone(), DataType::String))
 }
 
-pub fn map_text(e: Expr, f: fn(&str) -> String) -> Expr {
+/// `f` over every text value; `keeps(v)` says `f(v) == v` cheaply. A
+/// column `f` leaves alone is returned as it is, without a copy.
+fn map_text(e: Expr, f: fn(&str) -> String, keeps: fn(&str) -> bool) -> Expr {
     e.map(
         move |c: Column| {
-            let ca = c.str()?;
             // Table columns repeat a few values (events, tariffs) over many
-            // rows: each distinct value is transformed once.
-            let mut seen: PlHashMap<&str, String> = PlHashMap::new();
-            for s in ca.iter().flatten() {
-                if !seen.contains_key(s) {
-                    seen.insert(s, f(s));
+            // rows: each distinct value that changes is transformed once.
+            let out = {
+                let ca = c.str()?;
+                let mut changed: PlHashMap<&str, String> = PlHashMap::new();
+                for s in ca.iter().flatten() {
+                    if !keeps(s) && !changed.contains_key(s) {
+                        changed.insert(s, f(s));
+                    }
                 }
-            }
-            let out: StringChunked = ca.iter().map(|v| v.map(|s| seen[s].as_str())).collect();
-            Ok(out.with_name(c.name().clone()).into_column())
+                if changed.is_empty() {
+                    None
+                } else {
+                    let out: StringChunked = ca.iter().map(|v| v.map(|s| changed.get(s).map_or(s, String::as_str))).collect();
+                    Some(out.with_name(c.name().clone()).into_column())
+                }
+            };
+            Ok(out.unwrap_or(c))
         },
         string_out,
     )
+}
+
+/// The text folded for comparison: lower case, accents removed.
+pub fn fold_text(e: Expr) -> Expr {
+    map_text(e, text::fold, text::is_folded)
 }
 
 /// The field as text: numbers in their shortest decimal form.
@@ -86,7 +100,7 @@ impl TextMode {
         }
         match (&self.folded, ty) {
             (Some(f), FieldType::Text) => f.clone(),
-            _ => map_text(text_view(e, ty), text::fold),
+            _ => fold_text(text_view(e, ty)),
         }
     }
 
@@ -232,7 +246,7 @@ fn positive_raw(e: Expr, folded: Option<Expr>, ty: FieldType, field: &str, leaf:
             match op {
                 Op::Matches => {
                     let pattern = if leaf.case_sensitive { v } else { format!("(?i){v}") };
-                    let subject = if leaf.case_sensitive { text_view(e, ty) } else { map_text(text_view(e, ty), text::strip_accents) };
+                    let subject = if leaf.case_sensitive { text_view(e, ty) } else { map_text(text_view(e, ty), text::strip_accents, str::is_ascii) };
                     Ok(subject.str().contains(lit(pattern), true))
                 }
                 Op::Contains => Ok(mode.field(e, ty).str().contains_literal(lit(mode.value(&v)))),
@@ -315,7 +329,7 @@ fn truth(e: Expr, mode: &TextMode, ty: FieldType, want: bool) -> Option<Expr> {
             // under `case_sensitive`.
             let folded = match &mode.folded {
                 Some(f) => f.clone(),
-                None => map_text(e, text::fold),
+                None => fold_text(e),
             };
             Some(in_set(folded, words))
         }
