@@ -227,12 +227,12 @@ impl Table {
     }
 }
 
-/// Writes a table as Parquet, every column typed natively: `Text` and `Cat`
+/// A table as a polars frame for Parquet, every column typed natively: `Text` and `Cat`
 /// as strings (a `None` is null), `Int` as i64, `Money` as f64 euros, `Date`
 /// as a date (`Missing` and `Zero` are null), `DateTime` as a datetime
 /// without time zone, `Flag` as a boolean.
-pub fn write_parquet(table: &Table, path: &Path) -> Result<()> {
-    use polars::prelude::{Column as PlColumn, DataFrame, DataType, ParquetWriter, TimeUnit};
+fn to_frame(table: &Table) -> Result<polars::prelude::DataFrame> {
+    use polars::prelude::{Column as PlColumn, DataFrame, DataType, TimeUnit};
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
     let mut cols = Vec::with_capacity(table.columns.len());
     for (name, c) in table.headers.iter().zip(&table.columns) {
@@ -261,16 +261,34 @@ pub fn write_parquet(table: &Table, path: &Path) -> Result<()> {
         };
         cols.push(col);
     }
-    let mut df = DataFrame::new_infer_height(cols)?;
-    let file = File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
-    ParquetWriter::new(file).finish(&mut df)?;
-    Ok(())
+    Ok(DataFrame::new_infer_height(cols)?)
+}
+
+/// Rows gathered before they are written as one Parquet row group: memory
+/// stays flat however many contacts are asked for.
+const ROW_GROUP: usize = 1_000_000;
+
+struct ParquetSink {
+    pending: Option<Table>,
+    writer: Option<polars::io::parquet::write::BatchedWriter<File>>,
+}
+
+impl ParquetSink {
+    fn flush(&mut self, path: &Path) -> Result<()> {
+        let Some(t) = self.pending.take() else { return Ok(()) };
+        let df = to_frame(&t)?;
+        if self.writer.is_none() {
+            let file = File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
+            self.writer = Some(polars::prelude::ParquetWriter::new(file).batched(df.schema())?);
+        }
+        self.writer.as_mut().expect("created above").write_batch(&df)?;
+        Ok(())
+    }
 }
 
 enum SinkKind {
     Csv(Box<csv::Writer<File>>),
-    /// Parquet is written in one go at the end, from the whole table.
-    Parquet(Option<Table>),
+    Parquet(ParquetSink),
 }
 
 /// One output file, filled chunk by chunk.
@@ -303,7 +321,7 @@ impl Sink {
                 w.write_record(&first.headers)?;
                 SinkKind::Csv(Box::new(w))
             }
-            Format::Parquet => SinkKind::Parquet(None),
+            Format::Parquet => SinkKind::Parquet(ParquetSink { pending: None, writer: None }),
         };
         Ok(Sink { name: first.name, path, rows: 0, kind, cell: String::new() })
     }
@@ -321,10 +339,15 @@ impl Sink {
                     w.write_record(std::iter::empty::<&[u8]>())?;
                 }
             }
-            SinkKind::Parquet(whole) => match whole {
-                Some(t) => t.append(table)?,
-                None => *whole = Some(table),
-            },
+            SinkKind::Parquet(sink) => {
+                match &mut sink.pending {
+                    Some(t) => t.append(table)?,
+                    None => sink.pending = Some(table),
+                }
+                if sink.pending.as_ref().is_some_and(|t| t.rows() >= ROW_GROUP) {
+                    sink.flush(&self.path)?;
+                }
+            }
         }
         Ok(())
     }
@@ -332,8 +355,13 @@ impl Sink {
     pub fn finish(self) -> Result<()> {
         match self.kind {
             SinkKind::Csv(mut w) => w.flush().with_context(|| format!("cannot write {}", self.path.display())),
-            SinkKind::Parquet(Some(t)) => write_parquet(&t, &self.path),
-            SinkKind::Parquet(None) => Ok(()),
+            SinkKind::Parquet(mut sink) => {
+                sink.flush(&self.path)?;
+                match sink.writer {
+                    Some(w) => w.finish().map(|_| ()).with_context(|| format!("cannot write {}", self.path.display())),
+                    None => Ok(()),
+                }
+            }
         }
     }
 }
