@@ -14,6 +14,15 @@ pub fn fold(s: &str) -> String {
     s.to_lowercase().nfd().filter(|c| !is_combining_mark(*c)).collect()
 }
 
+/// `s.trim()`, answering at once for the usual cell that starts and ends
+/// with a visible ASCII character.
+pub fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}
+
 /// Whether `fold` leaves `s` as it is (checked without folding).
 pub fn is_folded(s: &str) -> bool {
     s.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase())
@@ -71,6 +80,13 @@ pub fn looks_like_email_column<'a>(values: impl Iterator<Item = &'a str>) -> boo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trim_is_str_trim() {
+        for s in ["", " ", "a", " a", "a ", "\u{a0}12,50\u{a0}", "x\u{202f}", "\u{b}v\u{b}", "a b", "é", " é "] {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
+    }
 
     #[test]
     fn is_folded_only_when_folding_changes_nothing() {

@@ -392,7 +392,7 @@ fn quoted_list(names: &[&str]) -> String {
 /// A trimmed cell; blank is missing. `trim` covers the no-break spaces
 /// (U+00A0, U+202F) French software writes.
 fn cell(field: String) -> Option<String> {
-    let trimmed = field.trim();
+    let trimmed = crate::text::trim(&field);
     if trimmed.is_empty() {
         None
     } else if trimmed.len() == field.len() {

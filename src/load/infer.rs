@@ -146,7 +146,7 @@ fn is_code_name(name: &str) -> bool {
 fn normalise(values: &mut [Option<String>]) {
     for value in values.iter_mut() {
         if let Some(s) = value {
-            let trimmed = s.trim();
+            let trimmed = crate::text::trim(s);
             if trimmed.is_empty() {
                 *value = None;
             } else if trimmed.len() != s.len() {
@@ -419,7 +419,7 @@ fn strip_currency_suffix(s: &str) -> Option<&str> {
 /// Splits a number-like cell into its sign and its unsigned digits, with at
 /// most one currency sign or code removed (`-€12`, `€ -12`, `12,50 €`).
 fn split_number(s: &str) -> Option<(bool, &str)> {
-    let s = s.trim();
+    let s = crate::text::trim(s);
     let (mut negative, mut rest) = match s.as_bytes().first()? {
         b'-' => (true, &s[1..]),
         b'+' => (false, &s[1..]),
