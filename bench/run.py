@@ -44,6 +44,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 TIME = "/usr/bin/time"
 FORMATS = ("csv", "parquet")
+# Everything after this line of the report is written by hand and kept.
+HAND_MARKER = "<!-- written by hand below: kept by bench/run.py -->"
 EXT = {"csv": "csv", "parquet": "parquet"}
 
 # The repository's audience.yaml with the paths pointing at generated data.
@@ -243,6 +245,34 @@ def contenders(aud: str, paths: dict, data: dict, fmt: str, args) -> dict:
     return {"audience": audience_all, "duckdb": duckdb, "audience-1": audience_one}
 
 
+def scale_runs(aud: str, gen: str, args) -> list[dict]:
+    """`audience run` alone (every segment, Parquet) at the sizes of --alone:
+    wall time, peak RSS and what it says it read. No DuckDB here: these rows
+    answer "how long for N contacts" and "does it fit in memory"."""
+    out = []
+    for n in args.alone:
+        data = generate(gen, n, "parquet", args)
+        paths = write_project(n, "parquet", data, args)
+        runs = args.runs if n <= 2_000_000 else 1
+        walls, peak, read = [], 0, ""
+        for rep in range(runs + 1):
+            shutil.rmtree(paths["out"], ignore_errors=True)
+            log_path = os.path.join(paths["logs"], f"alone-{rep}")
+            wall, rss = timed([aud, "run", "--project", paths["all"]], log_path)
+            m = re.search(r"read \d+ contacts and \d+ table rows", open(log_path + ".err").read())
+            read = m.group(0) if m else "?"
+            if rep > 0 or runs == 1:
+                walls.append(wall)
+                peak = max(peak, rss)
+            log(f"{n} contacts, parquet, audience run alone: {wall:.2f}s, {mib(rss)}")
+            if runs == 1:
+                break
+        orders = re.search(r"orders\.parquet \((\d+) rows", data["summary"])
+        out.append({"n": n, "data": data, "walls": walls, "rss": peak, "read": read,
+                    "order_rows": int(orders.group(1)) if orders else 0})
+    return out
+
+
 # ---------------------------------------------------------------- member check
 
 def read_csv_rows(path: str) -> list[list[str]]:
@@ -385,7 +415,7 @@ def human_size(n: int) -> str:
     return str(n)
 
 
-def write_report(args, results: list[dict], info: dict, duckdb_version: str, n_segments: int, started: str, loads: tuple) -> str:
+def write_report(args, results: list[dict], alone: list[dict], info: dict, duckdb_version: str, n_segments: int, started: str, loads: tuple) -> str:
     cmd = "python3 " + shlex.join([os.path.relpath(os.path.abspath(sys.argv[0]), REPO)] + sys.argv[1:])
     if os.environ.get("CARGO_TARGET_DIR") and not args.bin_dir:
         cmd = f"CARGO_TARGET_DIR={shlex.quote(os.environ['CARGO_TARGET_DIR'])} " + cmd
@@ -461,7 +491,26 @@ def write_report(args, results: list[dict], info: dict, duckdb_version: str, n_s
         if cosmetic:
             lines.append("- Same members, some cells differ: " + ", ".join(cosmetic))
         lines.append("")
+    if alone:
+        lines += [
+            "## `audience run` alone, Parquet",
+            "",
+            "Every segment of `segments/`, no DuckDB. Sizes up to 2M contacts: median of the timed runs after a warm-up; "
+            "larger: one cold run.",
+            "",
+            "| contacts | order rows | runs | median wall | peak RSS | what it says it read |",
+            "| ---: | ---: | ---: | ---: | ---: | --- |",
+        ]
+        for a in alone:
+            lines.append(f"| {a['n']:,} | {a['order_rows']:,} | {len(a['walls'])} | {statistics.median(a['walls']):.2f} s | "
+                         f"{mib(a['rss'])} | {a['read']} |")
+        lines.append("")
     text = "\n".join(lines) + "\n"
+    # The analysis written by hand under the marker survives a new run.
+    if os.path.exists(args.report):
+        old = open(args.report, encoding="utf-8").read()
+        if HAND_MARKER in old:
+            text += "\n" + HAND_MARKER + old.split(HAND_MARKER, 1)[1]
     open(args.report, "w", encoding="utf-8").write(text)
     return text
 
@@ -470,7 +519,7 @@ def write_report(args, results: list[dict], info: dict, duckdb_version: str, n_s
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000], help="contacts per data set (default: 100000 1000000)")
+    ap.add_argument("--sizes", type=int, nargs="*", default=[100_000, 1_000_000], help="contacts per data set (default: 100000 1000000)")
     ap.add_argument("--formats", nargs="+", choices=FORMATS, default=list(FORMATS), help="input formats (default: csv parquet)")
     ap.add_argument("--runs", type=int, default=5, help="timed runs per contender (default 5; the issue asks for at least 5)")
     ap.add_argument("--orders-per-contact", type=float, default=10)
@@ -483,6 +532,8 @@ def main() -> None:
     ap.add_argument("--bin-dir", help="folder holding audience and audience-gen (default: build them with cargo build --release)")
     ap.add_argument("--no-build", action="store_true", help="do not run cargo build; use the release binaries as they are")
     ap.add_argument("--duckdb-threads", type=int, help="DuckDB threads (default: DuckDB's, every core)")
+    ap.add_argument("--alone", type=int, nargs="*", default=[],
+                    help="also time `audience run` alone on Parquet data of these sizes (e.g. 600000 10100000: about 100M order rows)")
     ap.add_argument("--report", default=os.path.join(REPO, "BENCHMARKS.md"), help="the report to write (default BENCHMARKS.md)")
     args = ap.parse_args()
     if args.runs < 1:
@@ -533,7 +584,8 @@ def main() -> None:
             results.append({"n": n, "format": fmt, "data": data, "times": times, "rss": rss,
                             "median": {k: statistics.median(v) for k, v in times.items()},
                             "ok": ok, "problems": problems, "check": check})
-    text = write_report(args, results, info, duckdb_version, len(aliases), started, (load_before, load_average()))
+    alone = scale_runs(aud, gen, args)
+    text = write_report(args, results, alone, info, duckdb_version, len(aliases), started, (load_before, load_average()))
     log(f"wrote {args.report}")
     print()
     print(text)

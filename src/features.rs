@@ -427,9 +427,15 @@ impl<'a> Plan<'a> {
             if let (true, Some(date)) = (ordered, first.cfg.date.as_deref()) {
                 rows = rows.sort_by_exprs([col(date), col(ROW)], SortMultipleOptions::default());
             }
-            let agg = rows.group_by([col(KEY)]).agg(exprs);
+            // Rows are grouped by the contact's number rather than by its key
+            // text: the join that finds it drops rows of no contact, and the
+            // group-by then hashes integers instead of e-mail addresses.
+            let ids = self.data.contacts.clone().lazy().select([col(KEY), col(ROW).alias(CONTACT)]);
+            let keep_order = if ordered { MaintainOrderJoin::Left } else { MaintainOrderJoin::None };
+            let rows = rows.join(ids, [col(KEY)], [col(KEY)], JoinArgs { maintain_order: keep_order, ..JoinArgs::new(JoinType::Inner) });
+            let agg = rows.group_by([col(CONTACT)]).agg(exprs);
             let args = JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) };
-            lf = lf.join(agg, [col(KEY)], [col(KEY)], args);
+            lf = lf.join(agg, [col(ROW)], [col(CONTACT)], args);
         }
         let fills: Vec<Expr> = self
             .aggs
@@ -450,6 +456,9 @@ impl<'a> Plan<'a> {
         self.data.table(name).expect("resolved during compile")
     }
 }
+
+/// A contact's number (its ROW) on the table rows that belong to it.
+const CONTACT: &str = "__contact";
 
 fn fold_name(column: &str) -> String {
     format!("__fold:{column}")

@@ -367,6 +367,7 @@ fn is_email_key(df: &DataFrame, key: &str, setting: EmailKey) -> Result<bool> {
 
 /// Loads the contacts and every table of the project.
 pub fn load(project: &Project) -> Result<Dataset> {
+    let started = std::time::Instant::now();
     let mut notes = Notes::default();
     let mut raw_tables = Vec::new();
     // Two tables over the same export (all tickets, and those that count)
@@ -419,7 +420,7 @@ pub fn load(project: &Project) -> Result<Dataset> {
     let (contacts, columns, key_column, email_key, consent) = match &project.contacts {
         Some(c) => {
             let (lf, types) = read_source(&c.source, &project.csv, project.zone, &mut notes, "contacts").context("contacts")?;
-            let df = lf.collect().map_err(|e| anyhow!("contacts: {}: {e}", c.source.path))?;
+            let df = crate::engine::run_query(lf).map_err(|e| anyhow!("contacts: {}: {e}", c.source.path))?;
             let email = is_email_key(&df, &c.source.key, c.email_key)?;
             let df = with_keys(df, &c.source.key, email, &mut notes, "contacts")?;
             let df = dedupe_contacts(df, &c.source.key, &mut notes)?;
@@ -442,6 +443,7 @@ pub fn load(project: &Project) -> Result<Dataset> {
         }
     };
 
+    crate::session::timing("load: contacts", started);
     let known = contacts.clone().lazy().select([col(KEY), lit(true).alias("__known")]);
     let mut tables = Vec::new();
     // Key counts of an export shared by two tables are the same for both.
@@ -495,16 +497,12 @@ struct KeyCounts {
 /// One pass over a table's key column: how many rows have a key, how many
 /// have none, how many belong to no contact.
 fn key_counts(lf: &LazyFrame, known: &LazyFrame) -> Result<KeyCounts> {
-    let out = lf
-        .clone()
-        .select([col(KEY)])
-        .join(known.clone(), [col(KEY)], [col(KEY)], JoinArgs::new(JoinType::Left))
-        .select([
-            col(KEY).is_not_null().cast(DataType::UInt64).sum().alias("rows"),
-            col(KEY).is_null().cast(DataType::UInt64).sum().alias("empty"),
-            col(KEY).is_not_null().and(col("__known").is_null()).cast(DataType::UInt64).sum().alias("orphans"),
-        ])
-        .collect()?;
+    let query = lf.clone().select([col(KEY)]).join(known.clone(), [col(KEY)], [col(KEY)], JoinArgs::new(JoinType::Left)).select([
+        col(KEY).is_not_null().cast(DataType::UInt64).sum().alias("rows"),
+        col(KEY).is_null().cast(DataType::UInt64).sum().alias("empty"),
+        col(KEY).is_not_null().and(col("__known").is_null()).cast(DataType::UInt64).sum().alias("orphans"),
+    ]);
+    let out = crate::engine::run_query(query)?;
     let get = |n: &str| out.column(n).ok().and_then(|c| c.u64().ok()?.get(0)).unwrap_or(0);
     Ok(KeyCounts { rows: get("rows"), empty: get("empty"), orphans: get("orphans") })
 }
