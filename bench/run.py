@@ -207,14 +207,18 @@ def write_project(n: int, fmt: str, data: dict, args) -> dict:
 
 # ---------------------------------------------------------------- timing
 
-def timed(cmd: list[str], log_path: str, stdout_path: str | None = None) -> tuple[float, int]:
-    """Runs CMD under /usr/bin/time -v; returns (wall seconds, peak RSS in KiB)."""
+def timed(cmd: list[str], log_path: str, stdout_path: str | None = None, may_fail: bool = False) -> tuple[float, int]:
+    """Runs CMD under /usr/bin/time -v; returns (wall seconds, peak RSS in KiB).
+    A failure stops the benchmark, unless MAY_FAIL: then the wall time is negative."""
     time_file = log_path + ".time"
     with open(stdout_path or log_path + ".out", "w") as out, open(log_path + ".err", "w") as err:
         t0 = time.perf_counter()
         res = subprocess.run([TIME, "-v", "-o", time_file] + cmd, stdout=out, stderr=err)
         wall = time.perf_counter() - t0
-    if res.returncode != 0:
+    if res.returncode != 0 and may_fail:
+        log(f"failed (exit {res.returncode}): {shlex.join(cmd)}")
+        wall = -wall
+    elif res.returncode != 0:
         die(f"failed (exit {res.returncode}): {shlex.join(cmd)}\n  see {log_path}.err:\n"
             + open(log_path + ".err").read()[-3000:])
     m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", open(time_file).read())
@@ -258,9 +262,15 @@ def scale_runs(aud: str, gen: str, args) -> list[dict]:
         for rep in range(runs + 1):
             shutil.rmtree(paths["out"], ignore_errors=True)
             log_path = os.path.join(paths["logs"], f"alone-{rep}")
-            wall, rss = timed([aud, "run", "--project", paths["all"]], log_path)
+            wall, rss = timed([aud, "run", "--project", paths["all"]], log_path, may_fail=True)
             m = re.search(r"read \d+ contacts and \d+ table rows", open(log_path + ".err").read())
             read = m.group(0) if m else "?"
+            if wall < 0:
+                status = open(log_path + ".time").read()
+                killed = "signal 9" in status
+                read = f"did not complete after {-wall:.0f} s ({'killed: out of memory' if killed else 'failed'}; see {log_path}.err)"
+                walls, peak = [-wall], max(peak, rss)
+                break
             if rep > 0 or runs == 1:
                 walls.append(wall)
                 peak = max(peak, rss)
