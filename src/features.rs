@@ -407,6 +407,8 @@ impl<'a> Plan<'a> {
             }
             let mut exprs = Vec::new();
             let mut agg_masks = Vec::new();
+            // Distinct counts, by the column whose values they count.
+            let mut distinct: Vec<(String, Vec<(Expr, &AggCol)>)> = Vec::new();
             for (ai, a) in aggs.iter().enumerate() {
                 let group = group_masks[&(a.table.clone(), a.scope)].clone();
                 let mask = match &a.kind {
@@ -417,7 +419,16 @@ impl<'a> Plan<'a> {
                     }
                     _ => group,
                 };
-                exprs.push(agg_expr(self.table_data(&a.table), a, mask));
+                let t = self.table_data(&a.table);
+                if let Some(value) = distinct_of(t, a) {
+                    match distinct.iter_mut().find(|(v, _)| *v == value) {
+                        Some((_, list)) => list.push((mask.clone(), *a)),
+                        None => distinct.push((value, vec![(mask.clone(), *a)])),
+                    }
+                }
+                if let Some(e) = agg_expr(t, a, mask) {
+                    exprs.push(e);
+                }
             }
             // Aggregate masks build on the group masks: two steps.
             let mut rows = first.lf.clone().with_columns(self.fold_columns(src)).with_columns(masks).with_columns(agg_masks);
@@ -432,10 +443,38 @@ impl<'a> Plan<'a> {
             // group-by then hashes integers instead of e-mail addresses.
             let ids = self.data.contacts.clone().lazy().select([col(KEY), col(ROW).alias(CONTACT)]);
             let keep_order = if ordered { MaintainOrderJoin::Left } else { MaintainOrderJoin::None };
-            let rows = rows.join(ids, [col(KEY)], [col(KEY)], JoinArgs { maintain_order: keep_order, ..JoinArgs::new(JoinType::Inner) });
-            let agg = rows.group_by([col(CONTACT)]).agg(exprs);
+            // The hash table is built on the contacts, never on the rows:
+            // left to choose, the streaming engine first buffers up to 10M
+            // rows of each side to compare them.
+            let join = JoinArgs { maintain_order: keep_order, build_side: Some(JoinBuildSide::ForceRight), ..JoinArgs::new(JoinType::Inner) };
+            let rows = rows.join(ids, [col(KEY)], [col(KEY)], join);
             let args = JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) };
-            lf = lf.join(agg, [col(ROW)], [col(CONTACT)], args);
+            if !exprs.is_empty() {
+                let agg = rows.clone().group_by([col(CONTACT)]).agg(exprs);
+                lf = lf.join(agg, [col(ROW)], [col(CONTACT)], args.clone());
+            }
+            // A distinct count in two group-bys, both plain reductions that
+            // the streaming engine runs in bounded memory (`n_unique` is not
+            // one): first one group per (contact, value) noting which counts
+            // keep it, then per contact the number of groups each keeps.
+            for (di, (value, list)) in distinct.into_iter().enumerate() {
+                let v = col(value.as_str());
+                let flags: Vec<Expr> = list.iter().enumerate().map(|(k, (m, _))| m.clone().and(v.clone().is_not_null()).any(true).alias(format!("__f{k}"))).collect();
+                let counts: Vec<Expr> = list.iter().enumerate().map(|(k, _)| col(format!("__f{k}")).cast(DataType::Int64).sum().alias(distinct_name(si, di, k))).collect();
+                let agg = rows.clone().group_by([col(CONTACT), v.clone()]).agg(flags).group_by([col(CONTACT)]).agg(counts);
+                lf = lf.join(agg, [col(ROW)], [col(CONTACT)], args.clone());
+                let totals: Vec<Expr> = list
+                    .iter()
+                    .enumerate()
+                    .map(|(k, (_, a))| {
+                        let d = col(distinct_name(si, di, k)).fill_null(lit(0));
+                        // An order count also has its rows without an id: see `agg_expr`.
+                        let e = if matches!(a.kind, Kind::OrderCount) { col(a.name.as_str()).fill_null(lit(0)) + d } else { d };
+                        e.alias(a.name.as_str())
+                    })
+                    .collect();
+                lf = lf.with_columns(totals);
+            }
         }
         let fills: Vec<Expr> = self
             .aggs
@@ -468,21 +507,35 @@ pub fn member_column(alias: &str) -> String {
     format!("__member:{alias}")
 }
 
+fn distinct_name(source: usize, value: usize, k: usize) -> String {
+    format!("__n{source}_{value}_{k}")
+}
+
+/// The column whose distinct values an aggregate counts, if it counts any.
+fn distinct_of(t: &TableData, a: &AggCol) -> Option<String> {
+    match &a.kind {
+        Kind::OrderCount => t.cfg.id.clone(),
+        Kind::Def { agg: Agg::CountDistinct, field, .. } => field.clone(),
+        _ => None,
+    }
+}
+
 /// One aggregate over the rows `mask` (a boolean column) keeps. Values
 /// outside the mask become missing, which every aggregate but `first` and
-/// `last` skips, so all of them run as plain group-by kernels.
-fn agg_expr(t: &TableData, a: &AggCol, mask: Expr) -> Expr {
+/// `last` skips, so all of them run as plain group-by kernels. Distinct
+/// counts are computed apart (see `features`): for them this gives only
+/// what they add to it, if anything.
+fn agg_expr(t: &TableData, a: &AggCol, mask: Expr) -> Option<Expr> {
     let cfg = &t.cfg;
     let masked = |e: Expr| when(mask.clone()).then(e).otherwise(lit(NULL));
     let rows = || mask.clone().cast(DataType::Int64).sum();
-    // Distinct values among the kept rows, not counting missing ones.
-    let distinct = |v: Expr| v.clone().n_unique().cast(DataType::Int64) - v.null_count().gt(lit(0)).cast(DataType::Int64);
     let date = cfg.date.as_deref();
     let e = match &a.kind {
         Kind::Rows => rows(),
-        // Orders: distinct ids, a row without an id being an order of its own.
+        // Orders: distinct ids, a row without an id being an order of its
+        // own; the distinct ids are added in `features`.
         Kind::OrderCount => match cfg.id.as_deref() {
-            Some(id) => distinct(masked(col(id))) + mask.clone().and(col(id).is_null()).cast(DataType::Int64).sum(),
+            Some(id) => mask.clone().and(col(id).is_null()).cast(DataType::Int64).sum(),
             None => rows(),
         },
         Kind::TotalSpent => tidy(masked(col(cfg.amount.as_deref().unwrap_or_default()).cast(DataType::Float64)).sum()),
@@ -499,7 +552,7 @@ fn agg_expr(t: &TableData, a: &AggCol, mask: Expr) -> Expr {
             let f = || col(field.as_deref().unwrap_or_default());
             match agg {
                 Agg::Count => rows(),
-                Agg::CountDistinct => distinct(masked(f())),
+                Agg::CountDistinct => return None,
                 Agg::Sum if a.ty == FieldType::Float => tidy(masked(f()).sum()),
                 Agg::Sum => masked(f()).sum(),
                 Agg::Avg => tidy(masked(f().cast(DataType::Float64)).mean()),
@@ -517,7 +570,7 @@ fn agg_expr(t: &TableData, a: &AggCol, mask: Expr) -> Expr {
             }
         }
     };
-    e.alias(a.name.as_str())
+    Some(e.alias(a.name.as_str()))
 }
 
 /// Sums of money in binary floating point pick up noise (45.3 + 57.3 =
