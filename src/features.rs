@@ -430,39 +430,73 @@ impl<'a> Plan<'a> {
                     exprs.push(e);
                 }
             }
-            // Aggregate masks build on the group masks: two steps.
-            let mut rows = first.lf.clone().with_columns(self.fold_columns(src)).with_columns(masks).with_columns(agg_masks);
-            // `first`/`last` take the group's rows in (date, file order): sort
-            // them once here; group-bys keep row order within a group.
             let ordered = aggs.iter().any(|a| matches!(a.kind, Kind::Def { agg: Agg::First | Agg::Last, .. }));
-            if let (true, Some(date)) = (ordered, first.cfg.date.as_deref()) {
-                rows = rows.sort_by_exprs([col(date), col(ROW)], SortMultipleOptions::default());
-            }
-            // Rows are grouped by the contact's number rather than by its key
-            // text: the join that finds it drops rows of no contact, and the
-            // group-by then hashes integers instead of e-mail addresses.
-            let ids = self.data.contacts.clone().lazy().select([col(KEY), col(ROW).alias(CONTACT)]);
-            let keep_order = if ordered { MaintainOrderJoin::Left } else { MaintainOrderJoin::None };
-            // The hash table is built on the contacts, never on the rows:
-            // left to choose, the streaming engine first buffers up to 10M
-            // rows of each side to compare them.
-            let join = JoinArgs { maintain_order: keep_order, build_side: Some(JoinBuildSide::ForceRight), ..JoinArgs::new(JoinType::Inner) };
-            let rows = rows.join(ids, [col(KEY)], [col(KEY)], join);
+            // The source's rows become one frame per contact and step: the
+            // plain aggregates, then one per column that distinct counts read.
+            let steps = |part: Option<Part>| -> Vec<LazyFrame> {
+                let mut rows = first.lf.clone();
+                let mut ids = self.data.contacts.clone().lazy().select([col(KEY), col(ROW).alias(CONTACT)]);
+                if let Some(part) = part {
+                    rows = rows.filter(part.keeps(col(KEY)));
+                    ids = ids.filter(part.keeps(col(KEY)));
+                }
+                // Aggregate masks build on the group masks: two steps.
+                let mut rows = rows.with_columns(self.fold_columns(src)).with_columns(masks.clone()).with_columns(agg_masks.clone());
+                // `first`/`last` take the group's rows in (date, file order): sort
+                // them once here; group-bys keep row order within a group.
+                if let (true, Some(date)) = (ordered, first.cfg.date.as_deref()) {
+                    rows = rows.sort_by_exprs([col(date), col(ROW)], SortMultipleOptions::default());
+                }
+                // Rows are grouped by the contact's number rather than by its key
+                // text: the join that finds it drops rows of no contact, and the
+                // group-by then hashes integers instead of e-mail addresses. The
+                // hash table is built on the contacts, never on the rows: left to
+                // choose, the streaming engine first buffers up to 10M rows of
+                // each side to compare them.
+                let keep_order = if ordered { MaintainOrderJoin::Left } else { MaintainOrderJoin::None };
+                let join = JoinArgs { maintain_order: keep_order, build_side: Some(JoinBuildSide::ForceRight), ..JoinArgs::new(JoinType::Inner) };
+                let rows = rows.join(ids, [col(KEY)], [col(KEY)], join);
+                let mut out = Vec::new();
+                if !exprs.is_empty() {
+                    out.push(rows.clone().group_by([col(CONTACT)]).agg(exprs.clone()));
+                }
+                // A distinct count in two group-bys, both plain reductions
+                // that the streaming engine runs in bounded memory (`n_unique`
+                // is not one): first one group per (contact, value) noting
+                // which counts keep it, then per contact the number of groups
+                // each keeps.
+                for (di, (value, list)) in distinct.iter().enumerate() {
+                    let v = col(value.as_str());
+                    let flags: Vec<Expr> = list.iter().enumerate().map(|(k, (m, _))| m.clone().and(v.clone().is_not_null()).any(true).alias(format!("__f{k}"))).collect();
+                    let counts: Vec<Expr> = list.iter().enumerate().map(|(k, _)| col(format!("__f{k}")).cast(DataType::Int64).sum().alias(distinct_name(si, di, k))).collect();
+                    out.push(rows.clone().group_by([col(CONTACT), v]).agg(flags).group_by([col(CONTACT)]).agg(counts));
+                }
+                out
+            };
+            let parts = parts_for(first.rows);
+            let frames = if parts == 1 {
+                steps(None)
+            } else {
+                // Too many rows for one pass in bounded memory: the contacts
+                // are split by their key into parts aggregated one after the
+                // other, each pass holding the groups of one part only.
+                let mut done: Vec<Vec<DataFrame>> = Vec::new();
+                for index in 0..parts {
+                    for (i, step) in steps(Some(Part { index, of: parts })).into_iter().enumerate() {
+                        let df = crate::engine::run_query(step)?;
+                        match done.get_mut(i) {
+                            Some(list) => list.push(df),
+                            None => done.push(vec![df]),
+                        }
+                    }
+                }
+                done.into_iter().map(|dfs| stack(dfs).map(IntoLazy::lazy)).collect::<PolarsResult<Vec<_>>>()?
+            };
             let args = JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) };
-            if !exprs.is_empty() {
-                let agg = rows.clone().group_by([col(CONTACT)]).agg(exprs);
+            for agg in frames {
                 lf = lf.join(agg, [col(ROW)], [col(CONTACT)], args.clone());
             }
-            // A distinct count in two group-bys, both plain reductions that
-            // the streaming engine runs in bounded memory (`n_unique` is not
-            // one): first one group per (contact, value) noting which counts
-            // keep it, then per contact the number of groups each keeps.
-            for (di, (value, list)) in distinct.into_iter().enumerate() {
-                let v = col(value.as_str());
-                let flags: Vec<Expr> = list.iter().enumerate().map(|(k, (m, _))| m.clone().and(v.clone().is_not_null()).any(true).alias(format!("__f{k}"))).collect();
-                let counts: Vec<Expr> = list.iter().enumerate().map(|(k, _)| col(format!("__f{k}")).cast(DataType::Int64).sum().alias(distinct_name(si, di, k))).collect();
-                let agg = rows.clone().group_by([col(CONTACT), v.clone()]).agg(flags).group_by([col(CONTACT)]).agg(counts);
-                lf = lf.join(agg, [col(ROW)], [col(CONTACT)], args.clone());
+            for (di, (_, list)) in distinct.iter().enumerate() {
                 let totals: Vec<Expr> = list
                     .iter()
                     .enumerate()
@@ -498,6 +532,57 @@ impl<'a> Plan<'a> {
 
 /// A contact's number (its ROW) on the table rows that belong to it.
 const CONTACT: &str = "__contact";
+
+/// Table rows one pass of the feature query takes, at most (about 2 GB of
+/// working memory); `AUDIENCE_PART_ROWS` sets another figure.
+const PART_ROWS: u64 = 20_000_000;
+
+fn parts_for(rows: u64) -> u64 {
+    let per = std::env::var("AUDIENCE_PART_ROWS").ok().and_then(|v| v.parse::<u64>().ok()).filter(|n| *n > 0).unwrap_or(PART_ROWS);
+    rows.div_ceil(per).max(1)
+}
+
+/// One of `of` parts of the contacts, chosen by a hash of the key, so that a
+/// contact and its rows land in the same part.
+#[derive(Clone, Copy)]
+struct Part {
+    index: u64,
+    of: u64,
+}
+
+impl Part {
+    fn keeps(self, key: Expr) -> Expr {
+        let Part { index, of } = self;
+        key.map(
+            move |c: Column| {
+                let ca = c.str()?;
+                let out: BooleanChunked = ca.iter().map(|k| Some(k.is_some_and(|k| key_hash(k.as_bytes()) % of == index))).collect();
+                Ok(out.with_name(c.name().clone()).into_column())
+            },
+            |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
+        )
+    }
+}
+
+/// FNV-1a with a final mix: stable across runs and cheap on short keys.
+fn key_hash(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^ (h >> 33)
+}
+
+fn stack(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
+    let mut frames = frames.into_iter();
+    let mut out = frames.next().expect("at least one part");
+    for df in frames {
+        out.vstack_mut(&df)?;
+    }
+    Ok(out)
+}
 
 fn fold_name(column: &str) -> String {
     format!("__fold:{column}")

@@ -70,7 +70,12 @@ impl Work {
 
     /// Runs `audience ARGS` in the folder.
     pub fn run(&self, args: &[&str]) -> Out {
-        let out = Command::new(env!("CARGO_BIN_EXE_audience")).args(args).current_dir(self.root()).output().expect("run audience");
+        self.run_env(&[], args)
+    }
+
+    /// Runs `audience ARGS` in the folder with extra environment variables.
+    pub fn run_env(&self, env: &[(&str, &str)], args: &[&str]) -> Out {
+        let out = Command::new(env!("CARGO_BIN_EXE_audience")).args(args).envs(env.iter().copied()).current_dir(self.root()).output().expect("run audience");
         Out {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
