@@ -129,6 +129,17 @@ pub fn run_query(lf: LazyFrame) -> PolarsResult<DataFrame> {
     Ok(lf.collect_with_engine(engine)?.unwrap_single())
 }
 
+/// Runs queries together, so that the scans they share are read once.
+pub fn run_queries(lfs: Vec<LazyFrame>) -> PolarsResult<Vec<DataFrame>> {
+    let Some(first) = lfs.first() else { return Ok(Vec::new()) };
+    let opts = first.get_current_optimizations();
+    let engine = match std::env::var("AUDIENCE_ENGINE").as_deref() {
+        Ok("in-memory") => Engine::InMemory,
+        _ => Engine::Streaming,
+    };
+    LazyFrame::collect_all_with_engine(lfs.into_iter().map(|lf| lf.logical_plan).collect(), engine, opts)
+}
+
 /// What to compute beyond counts.
 #[derive(Default, Clone, Copy)]
 pub struct Want {

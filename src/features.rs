@@ -372,7 +372,10 @@ impl<'a> Plan<'a> {
     /// scope) becomes a row mask, and each aggregate reads only the rows
     /// its mask keeps.
     pub fn features(&self) -> PolarsResult<LazyFrame> {
-        let mut lf = self.data.contacts.clone().lazy().with_columns(self.fold_columns(""));
+        // The aggregates are computed beside the contact numbers only, then
+        // set beside the contact columns without copying them: at 10M
+        // contacts a copy of those columns is 2 GB.
+        let mut lf = self.data.contacts.clone().lazy().select([col(ROW)]);
         let mut sources: Vec<&str> = Vec::new();
         for a in &self.aggs {
             let src = self.table_data(&a.table).source.as_str();
@@ -482,8 +485,7 @@ impl<'a> Plan<'a> {
                 // other, each pass holding the groups of one part only.
                 let mut done: Vec<Vec<DataFrame>> = Vec::new();
                 for index in 0..parts {
-                    for (i, step) in steps(Some(Part { index, of: parts })).into_iter().enumerate() {
-                        let df = crate::engine::run_query(step)?;
+                    for (i, df) in crate::engine::run_queries(steps(Some(Part { index, of: parts })))?.into_iter().enumerate() {
                         match done.get_mut(i) {
                             Some(list) => list.push(df),
                             None => done.push(vec![df]),
@@ -522,7 +524,21 @@ impl<'a> Plan<'a> {
         for (name, e) in &self.derived {
             lf = lf.with_column(e.clone().alias(name.as_str()));
         }
-        Ok(lf)
+        let mut aggs = crate::engine::run_query(lf)?;
+        let contacts = &self.data.contacts;
+        // The left joins keep the contacts' order; should that ever not
+        // hold, sorting by contact number restores it.
+        if aggs.column(ROW)?.as_materialized_series() != contacts.column(ROW)?.as_materialized_series() {
+            aggs = aggs.sort([ROW], SortMultipleOptions::default())?;
+        }
+        if aggs.height() != contacts.height() {
+            polars_bail!(ComputeError: "internal error: {} feature rows for {} contacts", aggs.height(), contacts.height());
+        }
+        let mut df = contacts.clone();
+        for c in aggs.columns().iter().filter(|c| c.name().as_str() != ROW) {
+            df.with_column(c.clone())?;
+        }
+        Ok(df.lazy().with_columns(self.fold_columns("")))
     }
 
     fn table_data(&self, name: &str) -> &'a TableData {
