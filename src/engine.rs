@@ -241,12 +241,6 @@ impl<'a> Context<'a> {
 
         let started = std::time::Instant::now();
         let features = plan.features()?;
-        if std::env::var_os("AUDIENCE_PROFILE").is_some() {
-            let (_, profile) = features.clone().profile()?;
-            for row in crate::output::text_rows(&profile, usize::MAX)? {
-                eprintln!("profile: {}", row.join("  "));
-            }
-        }
         let mut df = run_query(features)?;
         crate::session::timing("features", started);
         if plan.needs_rfm {

@@ -524,6 +524,13 @@ impl<'a> Plan<'a> {
         for (name, e) in &self.derived {
             lf = lf.with_column(e.clone().alias(name.as_str()));
         }
+        if std::env::var_os("AUDIENCE_PROFILE").is_some() {
+            eprintln!("plan:\n{}", lf.clone().explain(true)?);
+            let (_, profile) = lf.clone().profile()?;
+            for row in crate::output::text_rows(&profile, usize::MAX).map_err(|e| polars_err!(ComputeError: "{e}"))? {
+                eprintln!("profile: {}", row.join("  "));
+            }
+        }
         let mut aggs = crate::engine::run_query(lf)?;
         let contacts = &self.data.contacts;
         // The left joins keep the contacts' order; should that ever not

@@ -162,11 +162,10 @@ pub fn name_conflicts(project: &Project, data: &Dataset) -> Vec<(String, String)
 /// With AUDIENCE_TIMINGS set, how long a phase took, on stderr (for profiling).
 pub fn timing(phase: &str, started: std::time::Instant) {
     if std::env::var_os("AUDIENCE_TIMINGS").is_some() {
-        // The peak resident set so far, to see which phase needs the memory.
-        let peak = std::fs::read_to_string("/proc/self/status")
-            .ok()
-            .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.trim_start_matches("VmHWM:").trim().to_string()))
-            .unwrap_or_default();
-        eprintln!("timing: {phase} {:.3} s (peak RSS so far {peak})", started.elapsed().as_secs_f64());
+        // The resident set now and its peak so far, to see which phase
+        // needs the memory and what it keeps.
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let get = |key: &str| status.lines().find(|l| l.starts_with(key)).map(|l| l[key.len()..].trim().to_string()).unwrap_or_default();
+        eprintln!("timing: {phase} {:.3} s (RSS {}, peak so far {})", started.elapsed().as_secs_f64(), get("VmRSS:"), get("VmHWM:"));
     }
 }

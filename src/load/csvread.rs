@@ -7,6 +7,7 @@
 //! messages need what that crate does not give: the line where an unclosed
 //! quote starts, and the line of every ragged row.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -39,8 +40,8 @@ pub struct CsvDialect {
 pub struct RawTable {
     /// Trimmed header names, BOM stripped.
     pub headers: Vec<String>,
-    /// Column-major cells, trimmed; an empty or blank cell is `None`.
-    pub columns: Vec<Vec<Option<String>>>,
+    /// Column-major cells, trimmed; an empty or blank cell is missing.
+    pub columns: Vec<Cells>,
     /// 1-based line in its file where each data row starts.
     pub row_lines: Vec<u64>,
     /// Things worth telling the user that are not errors.
@@ -48,6 +49,49 @@ pub struct RawTable {
     /// The files read, in order, each with its number of rows: row `i` comes
     /// from the file whose range holds it (see [`RawTable::origin`]).
     pub files: Vec<(PathBuf, usize)>,
+}
+
+/// One column's cells, trimmed, end to end in one buffer: a cell per row
+/// without an allocation of its own. A cell that trims to nothing is
+/// missing, so "empty" and "missing" are the same here.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Cells {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl Cells {
+    /// Adds a cell, trimmed.
+    pub fn push(&mut self, cell: &str) {
+        self.text.push_str(crate::text::trim(cell));
+        self.ends.push(self.text.len());
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Option<&str>> + '_ {
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let cell = &self.text[start..end];
+            start = end;
+            (!cell.is_empty()).then_some(cell)
+        })
+    }
+
+    /// Adds `other`'s cells after these.
+    pub fn append(&mut self, other: &Cells) {
+        let base = self.text.len();
+        self.text.push_str(&other.text);
+        self.ends.extend(other.ends.iter().map(|e| e + base));
+    }
+}
+
+impl<'a> FromIterator<Option<&'a str>> for Cells {
+    fn from_iter<I: IntoIterator<Item = Option<&'a str>>>(iter: I) -> Self {
+        let mut cells = Cells::default();
+        for cell in iter {
+            cells.push(cell.unwrap_or(""));
+        }
+        cells
+    }
 }
 
 impl RawTable {
@@ -81,50 +125,35 @@ pub fn read_csv(path: &Path, dialect: &CsvDialect) -> Result<RawTable> {
     let file = path.display().to_string();
     let bytes = std::fs::read(path).with_context(|| format!("{file}: cannot read the file"))?;
     let mut notes = Vec::new();
-    let text = decode(&bytes, dialect.encoding, &file, &mut notes)?;
+    let text = decode(bytes, dialect.encoding, &file, &mut notes)?;
     let separator = dialect.separator.unwrap_or_else(|| detect_separator(&text));
 
     let mut parser = Parser::new(&text, separator);
-    let (header, header_line) = loop {
-        match parser.next_record().map_err(|e| e.into_error(&file))? {
+    let mut fields = Vec::new();
+    let header_line = loop {
+        match parser.next_record(&mut fields).map_err(|e| e.into_error(&file))? {
             None => bail!(
                 "{file}: the file is empty; it needs at least a header line naming the columns"
             ),
-            Some(rec) if rec.is_blank() => continue,
-            Some(rec) => break (rec.fields, rec.line),
+            Some(_) if is_blank(&fields) => continue,
+            Some(line) => break line,
         }
     };
+    let header = fields.iter().map(|f| f.to_string()).collect();
     let headers = check_headers(header, header_line, &file)?;
     let width = headers.len();
 
-    let mut columns: Vec<Vec<Option<String>>> = vec![Vec::new(); width];
-    let mut row_lines = Vec::new();
-    let mut ragged: Vec<(u64, usize)> = Vec::new();
-    while let Some(rec) = parser.next_record().map_err(|e| e.into_error(&file))? {
-        if rec.is_blank() {
-            continue;
-        }
-        let n = rec.fields.len();
-        // Extra fields are tolerated when empty: many tools end each line with
-        // a separator.
-        if n < width || rec.fields[width..].iter().any(|f| !f.trim().is_empty()) {
-            ragged.push((rec.line, n));
-            continue;
-        }
-        for (column, field) in columns.iter_mut().zip(rec.fields) {
-            column.push(cell(field));
-        }
-        row_lines.push(rec.line);
-    }
-    if !ragged.is_empty() {
+    let body = parse_body(&text, parser.pos, parser.line, separator, width).map_err(|e| e.into_error(&file))?;
+    if !body.ragged.is_empty() {
         return Err(ragged_error(
             &file,
-            &ragged,
+            &body.ragged,
             width,
             separator,
             dialect.separator.is_none(),
         ));
     }
+    let (columns, row_lines) = (body.columns, body.row_lines);
 
     let rows = row_lines.len();
     Ok(RawTable {
@@ -186,14 +215,8 @@ pub fn read_csv_files(paths: &[PathBuf], dialect: &CsvDialect) -> Result<RawTabl
             .iter()
             .map(|h| positions[h.as_str()])
             .collect();
-        let mut other_columns: Vec<Option<Vec<Option<String>>>> =
-            other.columns.into_iter().map(Some).collect();
         for (column, &from) in table.columns.iter_mut().zip(&order) {
-            column.extend(
-                other_columns[from]
-                    .take()
-                    .expect("each column is moved once"),
-            );
+            column.append(&other.columns[from]);
         }
         table.row_lines.extend(other.row_lines);
         table.notes.extend(other.notes);
@@ -280,27 +303,32 @@ fn separator_counts(sample: &str, sep: u8) -> Vec<usize> {
 }
 
 /// Bytes to text following `encoding`; a UTF-8 BOM is dropped.
-fn decode(bytes: &[u8], encoding: Encoding, file: &str, notes: &mut Vec<String>) -> Result<String> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+fn decode(mut bytes: Vec<u8>, encoding: Encoding, file: &str, notes: &mut Vec<String>) -> Result<String> {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
     let windows_1252 = |bytes: &[u8]| {
         encoding_rs::WINDOWS_1252
             .decode_without_bom_handling(bytes)
             .0
             .into_owned()
     };
+    // Valid UTF-8 becomes the text in place, without a copy: an export can
+    // be gigabytes.
     match encoding {
-        Encoding::Windows1252 => Ok(windows_1252(bytes)),
-        Encoding::Auto => match std::str::from_utf8(bytes) {
-            Ok(text) => Ok(text.to_owned()),
-            Err(_) => {
+        Encoding::Windows1252 => Ok(windows_1252(&bytes)),
+        Encoding::Auto => match String::from_utf8(bytes) {
+            Ok(text) => Ok(text),
+            Err(e) => {
                 notes.push(format!("{file}: read as Windows-1252 (not valid UTF-8)"));
-                Ok(windows_1252(bytes))
+                Ok(windows_1252(e.as_bytes()))
             }
         },
-        Encoding::Utf8 => match std::str::from_utf8(bytes) {
-            Ok(text) => Ok(text.to_owned()),
+        Encoding::Utf8 => match String::from_utf8(bytes) {
+            Ok(text) => Ok(text),
             Err(e) => {
-                let at = e.valid_up_to();
+                let at = e.utf8_error().valid_up_to();
+                let bytes = e.as_bytes();
                 let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
                 Err(anyhow!(
                     "{file}:{line}: the file is not valid UTF-8 (byte 0x{:02X}); if it comes from Excel or \
@@ -389,29 +417,140 @@ fn quoted_list(names: &[&str]) -> String {
         .join(", ")
 }
 
-/// A trimmed cell; blank is missing. `trim` covers the no-break spaces
-/// (U+00A0, U+202F) French software writes.
-fn cell(field: String) -> Option<String> {
-    let trimmed = crate::text::trim(&field);
-    if trimmed.is_empty() {
-        None
-    } else if trimmed.len() == field.len() {
-        Some(field)
-    } else {
-        Some(trimmed.to_owned())
-    }
+fn is_blank(fields: &[Cow<str>]) -> bool {
+    fields.len() == 1 && fields[0].trim().is_empty()
 }
 
-struct Record {
-    fields: Vec<String>,
-    /// 1-based line where the record starts.
+/// The data rows of a file, parsed.
+#[derive(Default)]
+struct Body {
+    columns: Vec<Cells>,
+    /// 1-based line where each row starts.
+    row_lines: Vec<u64>,
+    /// Rows with the wrong number of fields: their line and field count.
+    ragged: Vec<(u64, usize)>,
+    /// Where parsing stopped, and the line there.
+    end: usize,
     line: u64,
 }
 
-impl Record {
-    fn is_blank(&self) -> bool {
-        self.fields.len() == 1 && self.fields[0].trim().is_empty()
+impl Body {
+    fn append(&mut self, other: Body) {
+        for (column, more) in self.columns.iter_mut().zip(&other.columns) {
+            column.append(more);
+        }
+        self.row_lines.extend(other.row_lines);
+        self.ragged.extend(other.ragged);
+        self.end = other.end;
+        self.line = other.line;
     }
+}
+
+/// Parses the records that start in `from..stop` (the last may run past
+/// `stop`), `line` being the line number at `from`.
+fn parse_records(text: &str, from: usize, line: u64, stop: usize, sep: u8, width: usize) -> std::result::Result<Body, Unclosed> {
+    let mut parser = Parser { text, pos: from, line, sep };
+    let mut body = Body { columns: vec![Cells::default(); width], ..Body::default() };
+    let mut fields = Vec::new();
+    while parser.pos < stop {
+        let Some(line) = parser.next_record(&mut fields)? else { break };
+        if is_blank(&fields) {
+            continue;
+        }
+        let n = fields.len();
+        // Extra fields are tolerated when empty: many tools end each line with
+        // a separator.
+        if n < width || fields[width..].iter().any(|f| !f.trim().is_empty()) {
+            body.ragged.push((line, n));
+            continue;
+        }
+        for (column, field) in body.columns.iter_mut().zip(&fields) {
+            column.push(field);
+        }
+        body.row_lines.push(line);
+        if body.row_lines.len() == SIZING_ROWS {
+            reserve(&mut body, parser.pos - from, stop.saturating_sub(from));
+        }
+    }
+    body.end = parser.pos;
+    body.line = parser.line;
+    Ok(body)
+}
+
+/// Rows parsed before the buffers are sized for the rest.
+const SIZING_ROWS: usize = 1000;
+
+/// Sizes the buffers for the whole piece from its first rows (`read` bytes
+/// of `total`): growing them by doubling copies each and touches twice the
+/// memory.
+fn reserve(body: &mut Body, read: usize, total: usize) {
+    let rows = body.row_lines.len();
+    let scale = |n: usize| (n as f64 * total as f64 / read.max(1) as f64 * 1.05) as usize;
+    body.row_lines.reserve(scale(rows).saturating_sub(rows));
+    for column in &mut body.columns {
+        column.text.reserve(scale(column.text.len()).saturating_sub(column.text.len()));
+        column.ends.reserve(scale(rows).saturating_sub(rows));
+    }
+}
+
+/// Parses the rows after the header on every core: the text is cut after
+/// line ends into one piece per core, each parsed on its own. A cut is only
+/// trusted when the piece before it, parsed from a known record start, ends
+/// exactly there; a cut inside a quoted field fails that test and the rest
+/// is parsed in one piece from where the trusted part ended. The result is
+/// the same as one parse from the start.
+fn parse_body(text: &str, from: usize, line: u64, sep: u8, width: usize) -> std::result::Result<Body, Unclosed> {
+    const MIN_PIECE: usize = 1 << 20;
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    parse_pieces(text, from, line, sep, width, threads.min((text.len() - from) / MIN_PIECE).max(1))
+}
+
+fn parse_pieces(text: &str, from: usize, line: u64, sep: u8, width: usize, pieces: usize) -> std::result::Result<Body, Unclosed> {
+    let len = text.len();
+    let bytes = text.as_bytes();
+    let mut cuts = vec![(from, line)];
+    let mut counted = (from, line);
+    for k in 1..pieces {
+        let target = from + (len - from) * k / pieces;
+        let Some(nl) = bytes[target..].iter().position(|&b| b == b'\n') else { break };
+        let cut = target + nl + 1;
+        if cut >= len || cut <= counted.0 {
+            break;
+        }
+        counted = (cut, counted.1 + line_breaks(&bytes[counted.0..cut]));
+        cuts.push(counted);
+    }
+    if cuts.len() == 1 {
+        return parse_records(text, from, line, len, sep, width);
+    }
+    let stops: Vec<usize> = cuts.iter().skip(1).map(|c| c.0).chain([len]).collect();
+    let results: Vec<std::result::Result<Body, Unclosed>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = cuts.iter().zip(&stops).map(|(&(start, line), &stop)| scope.spawn(move || parse_records(text, start, line, stop, sep, width))).collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+    });
+    let mut results = results.into_iter();
+    let mut body = results.next().expect("one piece at least")?;
+    for (piece, &(start, _)) in results.zip(&cuts[1..]) {
+        if body.end != start {
+            // The cut fell inside a record: parse the rest in one piece.
+            let rest = parse_records(text, body.end, body.line, len, sep, width)?;
+            body.append(rest);
+            return Ok(body);
+        }
+        body.append(piece?);
+    }
+    Ok(body)
+}
+
+/// Line ends in `bytes` as the parser counts them: `\n`, `\r\n` and a lone `\r`.
+fn line_breaks(bytes: &[u8]) -> u64 {
+    let mut n = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+            n += 1;
+        }
+    }
+    n
 }
 
 struct Unclosed {
@@ -448,12 +587,13 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn next_record(&mut self) -> std::result::Result<Option<Record>, Unclosed> {
+    /// The next record's fields into `fields`; returns the line it starts on.
+    fn next_record(&mut self, fields: &mut Vec<Cow<'a, str>>) -> std::result::Result<Option<u64>, Unclosed> {
+        fields.clear();
         if self.pos >= self.text.len() {
             return Ok(None);
         }
         let line = self.line;
-        let mut fields = Vec::new();
         loop {
             fields.push(self.field()?);
             let bytes = self.text.as_bytes();
@@ -476,11 +616,11 @@ impl<'a> Parser<'a> {
                 _ => break,
             }
         }
-        Ok(Some(Record { fields, line }))
+        Ok(Some(line))
     }
 
     /// One field, leaving `pos` on the separator or line end that follows it.
-    fn field(&mut self) -> std::result::Result<String, Unclosed> {
+    fn field(&mut self) -> std::result::Result<Cow<'a, str>, Unclosed> {
         let bytes = self.text.as_bytes();
         let start = self.pos;
         let mut i = start;
@@ -490,7 +630,8 @@ impl<'a> Parser<'a> {
         if bytes.get(i) != Some(&b'"') {
             let end = self.plain_end(start);
             self.pos = end;
-            return Ok(self.text[start..end].to_owned());
+            let text: &'a str = self.text;
+            return Ok(Cow::Borrowed(&text[start..end]));
         }
         let quote_line = self.line;
         let mut value = String::new();
@@ -525,7 +666,7 @@ impl<'a> Parser<'a> {
         let end = self.plain_end(i);
         value.push_str(&self.text[i..end]);
         self.pos = end;
-        Ok(value)
+        Ok(Cow::Owned(value))
     }
 
     fn plain_end(&self, from: usize) -> usize {
@@ -558,11 +699,42 @@ mod tests {
     }
 
     fn col(table: &RawTable, name: &str) -> Vec<Option<String>> {
-        table.columns[table.column_index(name).unwrap()].clone()
+        strings(&table.columns[table.column_index(name).unwrap()])
+    }
+
+    fn strings(cells: &Cells) -> Vec<Option<String>> {
+        cells.iter().map(|c| c.map(str::to_owned)).collect()
     }
 
     fn s(v: &str) -> Option<String> {
         Some(v.to_owned())
+    }
+
+    /// Pieces parsed apart give what one parse gives, wherever the cuts
+    /// fall: inside quoted fields over several lines, on `\r\n`, on blank
+    /// lines and ragged rows.
+    #[test]
+    fn parsing_in_pieces_is_parsing_whole() {
+        let mut text = String::from("id,note,n\n");
+        for i in 0..300 {
+            match i % 7 {
+                0 => text.push_str(&format!("{i},\"two\nlines, \"\"quoted\"\"\",{i}\n")),
+                1 => text.push_str(&format!("{i},  spaced  ,{i}\r\n")),
+                2 => text.push_str("\n"),
+                3 => text.push_str(&format!("{i},ragged\n")),
+                4 => text.push_str(&format!("{i},\"\r\n\r\n\",{i}\r")),
+                _ => text.push_str(&format!("{i},,{i}\n")),
+            }
+        }
+        let from = text.find('\n').unwrap() + 1;
+        let whole = parse_pieces(&text, from, 2, b',', 3, 1).ok().unwrap();
+        assert_eq!(whole.row_lines.len(), 300 - 2 * 43);
+        for pieces in 2..=9 {
+            let cut = parse_pieces(&text, from, 2, b',', 3, pieces).ok().unwrap();
+            assert_eq!(cut.columns, whole.columns, "{pieces} pieces");
+            assert_eq!(cut.row_lines, whole.row_lines, "{pieces} pieces");
+            assert_eq!(cut.ragged, whole.ragged, "{pieces} pieces");
+        }
     }
 
     #[test]
@@ -585,14 +757,14 @@ mod tests {
     #[test]
     fn trims_cells_and_blank_is_missing() {
         let t = read("a,b,c\n  x ,\u{a0}\u{202f}, \u{a0}1\u{202f}\n".as_bytes()).unwrap();
-        assert_eq!(t.columns, [vec![s("x")], vec![None], vec![s("1")]]);
+        assert_eq!(t.columns.iter().map(strings).collect::<Vec<_>>(), [vec![s("x")], vec![None], vec![s("1")]]);
     }
 
     #[test]
     fn header_only_gives_zero_rows() {
         let t = read(b" email , name \n").unwrap();
         assert_eq!(t.headers, ["email", "name"]);
-        assert_eq!(t.columns, [Vec::<Option<String>>::new(), Vec::new()]);
+        assert_eq!(t.columns.iter().map(strings).collect::<Vec<_>>(), [Vec::<Option<String>>::new(), Vec::new()]);
         assert_eq!(t.row_count(), 0);
     }
 
@@ -704,11 +876,11 @@ mod tests {
             encoding: Encoding::Windows1252,
         };
         let t = read_csv(&path, &cp).unwrap();
-        assert_eq!(t.columns[0], [s("ok"), s("René")]);
+        assert_eq!(strings(&t.columns[0]), [s("ok"), s("René")]);
         assert!(t.notes.is_empty());
         // "é" in UTF-8 read as Windows-1252 is mojibake, as asked.
         let path = write(&dir, "d.csv", "name\nRené\n".as_bytes());
-        assert_eq!(read_csv(&path, &cp).unwrap().columns[0], [s("RenÃ©")]);
+        assert_eq!(strings(&read_csv(&path, &cp).unwrap().columns[0]), [s("RenÃ©")]);
     }
 
     #[test]

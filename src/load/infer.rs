@@ -4,6 +4,7 @@
 //! column.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+use super::csvread::Cells;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DeclaredType {
@@ -45,7 +46,7 @@ impl DeclaredType {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum ColumnData {
-    Text(Vec<Option<String>>),
+    Text(Cells),
     Int(Vec<Option<i64>>),
     Float(Vec<Option<f64>>),
     Bool(Vec<Option<bool>>),
@@ -80,10 +81,9 @@ pub struct InferOptions<'a> {
 /// inference over its non-missing values.
 pub fn infer_column(
     name: &str,
-    mut values: Vec<Option<String>>,
+    values: Cells,
     opts: &InferOptions,
 ) -> TypedColumn {
-    normalise(&mut values);
     let (data, failed, failed_example) = match opts.declared {
         Some(declared) => cast(values, declared, opts),
         None if is_code_name(name) => (ColumnData::Text(values), 0, None),
@@ -142,20 +142,6 @@ fn is_code_name(name: &str) -> bool {
             .any(|w| lower.contains(w))
 }
 
-/// Trims cells and turns blank ones into `None`, in case the caller did not.
-fn normalise(values: &mut [Option<String>]) {
-    for value in values.iter_mut() {
-        if let Some(s) = value {
-            let trimmed = crate::text::trim(s);
-            if trimmed.is_empty() {
-                *value = None;
-            } else if trimmed.len() != s.len() {
-                *value = Some(trimmed.to_owned());
-            }
-        }
-    }
-}
-
 // What one cell could be, as bits; a column is the intersection.
 const INT: u16 = 1;
 /// Int or dot-decimal float.
@@ -205,7 +191,7 @@ fn kinds(s: &str) -> (u16, bool) {
     (bits, has_comma)
 }
 
-fn infer(values: Vec<Option<String>>, opts: &InferOptions) -> ColumnData {
+fn infer(values: Cells, opts: &InferOptions) -> ColumnData {
     let mut bits = u16::MAX;
     let mut any_value = false;
     let mut any_comma = false;
@@ -225,7 +211,7 @@ fn infer(values: Vec<Option<String>>, opts: &InferOptions) -> ColumnData {
         ColumnData::Float(
             values
                 .iter()
-                .map(|v| v.as_deref().and_then(|s| parse_number(s, dc)))
+                .map(|v| v.and_then(|s| parse_number(s, dc)))
                 .collect(),
         )
     };
@@ -233,7 +219,7 @@ fn infer(values: Vec<Option<String>>, opts: &InferOptions) -> ColumnData {
         ColumnData::Int(
             values
                 .iter()
-                .map(|v| v.as_deref().and_then(parse_int))
+                .map(|v| v.and_then(parse_int))
                 .collect(),
         )
     } else if bits & FLOAT != 0 {
@@ -248,21 +234,21 @@ fn infer(values: Vec<Option<String>>, opts: &InferOptions) -> ColumnData {
         ColumnData::Date(
             values
                 .iter()
-                .map(|v| v.as_deref().and_then(|s| to_date(s, opts)))
+                .map(|v| v.and_then(|s| to_date(s, opts)))
                 .collect(),
         )
     } else if bits & DATETIME != 0 {
         ColumnData::Datetime(
             values
                 .iter()
-                .map(|v| v.as_deref().and_then(|s| to_datetime(s, opts)))
+                .map(|v| v.and_then(|s| to_datetime(s, opts)))
                 .collect(),
         )
     } else if bits & BOOL != 0 {
         ColumnData::Bool(
             values
                 .iter()
-                .map(|v| v.as_deref().map(|s| s.eq_ignore_ascii_case("true")))
+                .map(|v| v.map(|s| s.eq_ignore_ascii_case("true")))
                 .collect(),
         )
     } else {
@@ -273,7 +259,7 @@ fn infer(values: Vec<Option<String>>, opts: &InferOptions) -> ColumnData {
 /// A declared type: each non-empty cell that does not fit becomes missing and
 /// is counted.
 fn cast(
-    values: Vec<Option<String>>,
+    values: Cells,
     declared: DeclaredType,
     opts: &InferOptions,
 ) -> (ColumnData, usize, Option<(usize, String)>) {
@@ -317,14 +303,14 @@ fn cast(
 }
 
 fn cast_each<T>(
-    values: &[Option<String>],
+    values: &Cells,
     f: impl Fn(&str) -> Cast<T>,
     failed: &mut usize,
     example: &mut Option<(usize, String)>,
 ) -> Vec<Option<T>> {
-    let mut out = Vec::with_capacity(values.len());
+    let mut out = Vec::with_capacity(values.iter().size_hint().0);
     for (i, value) in values.iter().enumerate() {
-        out.push(match value.as_deref() {
+        out.push(match value {
             None => None,
             Some(s) => match f(s) {
                 Cast::Value(x) => Some(x),
@@ -697,11 +683,8 @@ mod tests {
         }
     }
 
-    fn cells(values: &[&str]) -> Vec<Option<String>> {
-        values
-            .iter()
-            .map(|v| (!v.is_empty()).then(|| v.to_string()))
-            .collect()
+    fn cells(values: &[&str]) -> Cells {
+        values.iter().map(|v| Some(*v)).collect()
     }
 
     fn infer_auto(name: &str, values: &[&str]) -> ColumnData {
@@ -760,10 +743,10 @@ mod tests {
         assert_eq!(infer_auto("x", &[]), text(&[]));
         let c = infer_column(
             "x",
-            vec![Some("  ".into()), Some("\u{a0}".into())],
+            [Some("  "), Some("\u{a0}")].into_iter().collect(),
             &opts(None, None),
         );
-        assert_eq!(c.data, ColumnData::Text(vec![None, None]));
+        assert_eq!(c.data, ColumnData::Text([None, None].into_iter().collect()));
     }
 
     #[test]

@@ -194,11 +194,14 @@ pub fn read_source(src: &Source, csv: &CsvCfg, zone: Zone, notes: &mut Notes, la
 
 fn read_csv(files: &[PathBuf], src: &Source, csv: &CsvCfg, zone: Zone, notes: &mut Notes, label: &str) -> Result<DataFrame> {
     let dialect = CsvDialect { separator: csv.separator, encoding: csv.encoding.clone() };
+    let started = std::time::Instant::now();
     let mut raw = csvread::read_csv_files(files, &dialect)?;
+    crate::session::timing(&format!("load: {label}: parse"), started);
+    let started = std::time::Instant::now();
     for n in &raw.notes {
         notes.add(format!("{label}: {n}"));
     }
-    let jobs: Vec<(String, Vec<Option<String>>, Option<DeclaredType>)> = raw
+    let jobs: Vec<(String, csvread::Cells, Option<DeclaredType>)> = raw
         .headers
         .iter()
         .zip(std::mem::take(&mut raw.columns))
@@ -233,13 +236,15 @@ fn read_csv(files: &[PathBuf], src: &Source, csv: &CsvCfg, zone: Zone, notes: &m
             notes.add(format!("{label}: `columns` declares `{name}`, which the file does not have"));
         }
     }
-    DataFrame::new_infer_height(cols).map_err(|e| anyhow!("{}: {e}", files[0].display()))
+    let df = DataFrame::new_infer_height(cols).map_err(|e| anyhow!("{}: {e}", files[0].display()));
+    crate::session::timing(&format!("load: {label}: types"), started);
+    df
 }
 
 fn to_polars(col: TypedColumn) -> Column {
     let name = PlSmallStr::from(col.name.as_str());
     match col.data {
-        ColumnData::Text(v) => Column::new(name, v),
+        ColumnData::Text(v) => StringChunked::from_iter_options(name, v.iter()).into_column(),
         ColumnData::Int(v) => Column::new(name, v),
         ColumnData::Float(v) => Column::new(name, v),
         ColumnData::Bool(v) => Column::new(name, v),
@@ -611,7 +616,7 @@ pub fn read_key_list(path: &Path, data: &Dataset, csv: &CsvCfg) -> Result<Vec<St
             keys.push(raw.headers[0].clone());
         }
         if let Some(col) = raw.columns.get(pos) {
-            keys.extend(col.iter().flatten().cloned());
+            keys.extend(col.iter().flatten().map(str::to_string));
         }
     }
     Ok(keys.iter().map(|k| data.normalize_key(k)).filter(|k| !k.is_empty()).collect())
