@@ -114,11 +114,12 @@ pub fn temp_path(target: &Path) -> PathBuf {
     target.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }
 
-/// Writes `df` (columns already named as exported) to a temporary file and
-/// returns its path; the caller renames it into place.
-pub fn write_temp(df: &mut DataFrame, target: &Path, format: Format, style: &CsvStyle) -> Result<PathBuf> {
+/// Writes the rows of `df` (columns already named as exported) that `keep`
+/// keeps (all without it) to a temporary file and returns its path; the
+/// caller renames it into place.
+pub fn write_temp(df: &mut DataFrame, keep: Option<&BooleanChunked>, target: &Path, format: Format, style: &CsvStyle) -> Result<PathBuf> {
     let tmp = temp_path(target);
-    let result = write(df, &tmp, format, style);
+    let result = write(df, keep, &tmp, format, style);
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
@@ -128,16 +129,36 @@ pub fn write_temp(df: &mut DataFrame, target: &Path, format: Format, style: &Csv
 
 /// Writes a whole file in one go: temporary file, then rename.
 pub fn write_atomic(df: &mut DataFrame, target: &Path, format: Format, style: &CsvStyle) -> Result<()> {
-    let tmp = write_temp(df, target, format, style)?;
+    let tmp = write_temp(df, None, target, format, style)?;
     std::fs::rename(&tmp, target).with_context(|| format!("{}: cannot move the finished file into place", target.display()))
 }
 
-fn write(df: &mut DataFrame, path: &Path, format: Format, style: &CsvStyle) -> Result<()> {
-    df.rechunk_mut_par();
+/// Rows written per block: a list is filtered and written a block at a
+/// time, so writing holds a block of it, never a copy of the whole list.
+const BLOCK: usize = 1 << 16;
+
+/// The rows `keep` keeps, a block at a time, each block in one chunk.
+fn blocks<'a>(df: &'a DataFrame, keep: Option<&'a BooleanChunked>) -> impl Iterator<Item = Result<DataFrame>> + 'a {
+    (0..df.height()).step_by(BLOCK).map(move |start| {
+        let mut part = df.slice(start as i64, BLOCK);
+        if let Some(keep) = keep {
+            part = part.filter(&keep.slice(start as i64, BLOCK))?;
+        }
+        part.rechunk_mut();
+        Ok(part)
+    })
+}
+
+fn write(df: &mut DataFrame, keep: Option<&BooleanChunked>, path: &Path, format: Format, style: &CsvStyle) -> Result<()> {
     let file = File::create(path)?;
     match format {
         Format::Parquet => {
-            ParquetWriter::new(file).finish(df)?;
+            let mut rows = match keep {
+                Some(keep) => df.filter(keep)?,
+                None => df.clone(),
+            };
+            rows.rechunk_mut_par();
+            ParquetWriter::new(file).finish(&mut rows)?;
         }
         Format::Csv => {
             let mut out = BufWriter::new(file);
@@ -146,31 +167,37 @@ fn write(df: &mut DataFrame, path: &Path, format: Format, style: &CsvStyle) -> R
             }
             let mut w = csv::WriterBuilder::new().delimiter(style.separator).from_writer(out);
             w.write_record(df.get_column_names().iter().map(|n| n.as_str()))?;
-            let cells: Vec<Cells> = df.columns().iter().map(Cells::new).collect::<Result<_>>()?;
             let mut record = csv::ByteRecord::new();
             let mut cell = Vec::new();
-            for i in 0..df.height() {
-                record.clear();
-                for c in &cells {
-                    cell.clear();
-                    c.write(i, &mut cell);
-                    record.push_field(&cell);
+            for part in blocks(df, keep) {
+                let part = part?;
+                let cells: Vec<Cells> = part.columns().iter().map(Cells::new).collect::<Result<_>>()?;
+                for i in 0..part.height() {
+                    record.clear();
+                    for c in &cells {
+                        cell.clear();
+                        c.write(i, &mut cell);
+                        record.push_field(&cell);
+                    }
+                    w.write_byte_record(&record)?;
                 }
-                w.write_byte_record(&record)?;
             }
             w.into_inner().map_err(|e| anyhow!("{}", e.error()))?.flush()?;
         }
         Format::Jsonl => {
             let mut out = BufWriter::new(file);
             let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
-            let cells: Vec<Cells> = df.columns().iter().map(Cells::new).collect::<Result<_>>()?;
-            for i in 0..df.height() {
-                let mut obj = serde_json::Map::new();
-                for (n, c) in names.iter().zip(&cells) {
-                    obj.insert(n.clone(), c.json(i));
+            for part in blocks(df, keep) {
+                let part = part?;
+                let cells: Vec<Cells> = part.columns().iter().map(Cells::new).collect::<Result<_>>()?;
+                for i in 0..part.height() {
+                    let mut obj = serde_json::Map::new();
+                    for (n, c) in names.iter().zip(&cells) {
+                        obj.insert(n.clone(), c.json(i));
+                    }
+                    serde_json::to_writer(&mut out, &serde_json::Value::Object(obj))?;
+                    out.write_all(b"\n")?;
                 }
-                serde_json::to_writer(&mut out, &serde_json::Value::Object(obj))?;
-                out.write_all(b"\n")?;
             }
             out.flush()?;
         }
@@ -200,4 +227,29 @@ pub fn table(header: Vec<String>) -> comfy_table::Table {
     t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
     t.set_header(header);
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A list longer than a block is written whole, in order, with exactly
+    /// the rows its mask keeps.
+    #[test]
+    fn lists_longer_than_a_block_keep_every_kept_row() {
+        let n = 2 * BLOCK + 123;
+        let keys: Vec<String> = (0..n).map(|i| format!("c{i}@x.fr")).collect();
+        let amounts: Vec<Option<i64>> = (0..n).map(|i| (i % 5 != 0).then_some(i as i64)).collect();
+        let mut df = DataFrame::new_infer_height(vec![Column::new("email".into(), keys), Column::new("n".into(), amounts)]).unwrap();
+        let keep: BooleanChunked = (0..n).map(|i| Some(i % 3 == 0)).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("list.csv");
+        let tmp = write_temp(&mut df, Some(&keep), &target, Format::Csv, &CsvStyle { separator: b',', bom: false }).unwrap();
+        let mut want = String::from("email,n\n");
+        for i in (0..n).filter(|i| i % 3 == 0) {
+            let n = if i % 5 == 0 { String::new() } else { i.to_string() };
+            want.push_str(&format!("c{i}@x.fr,{n}\n"));
+        }
+        assert!(std::fs::read_to_string(&tmp).unwrap() == want, "the written list differs");
+    }
 }

@@ -59,7 +59,10 @@ pub fn run(common: &Common, aliases: &[String], union: &[String], union_out: Opt
     let results = crate::par::parallel_map(jobs, |(seg, res)| {
         let target = out_dir.join(format!("{}.{}", seg.alias, seg.export.format.extension()));
         let style = CsvStyle { separator: seg.export.separator, bom: seg.export.bom };
-        let tmp = select_recipients(&eval, &res.recipient_col, &res.columns).and_then(|mut df| output::write_temp(&mut df, &target, seg.export.format, &style));
+        let tmp = export_columns(&eval, &res.columns).and_then(|mut df| {
+            let keep = eval.frame.column(&res.recipient_col)?.bool()?;
+            output::write_temp(&mut df, Some(keep), &target, seg.export.format, &style)
+        });
         progress.tick();
         tmp.map(|tmp| (tmp, target))
     });
@@ -109,6 +112,13 @@ pub fn bounds_failure(seg: &Segment, res: &SegmentResult) -> Option<String> {
         return Some(format!("{n} recipients, above the expected max of {max}"));
     }
     None
+}
+
+/// A list's columns for every contact, named as exported: the contact
+/// columns themselves, not copies of them.
+fn export_columns(eval: &Evaluation, columns: &[OutCol]) -> Result<DataFrame> {
+    let exprs: Vec<Expr> = columns.iter().map(|c| c.expr.clone().alias(c.header.as_str())).collect();
+    Ok(eval.frame.clone().lazy().select(exprs).collect_with_engine(Engine::InMemory)?.unwrap_single())
 }
 
 pub fn select_recipients(eval: &Evaluation, recipient_col: &str, columns: &[OutCol]) -> Result<DataFrame> {
