@@ -129,6 +129,13 @@ pub fn run_query(lf: LazyFrame) -> PolarsResult<DataFrame> {
     Ok(lf.collect_with_engine(engine)?.unwrap_single())
 }
 
+/// Runs a query over frames already in memory: new columns beside the
+/// existing ones, which stay shared rather than copied (the streaming
+/// engine reassembles every column of its result, a copy of the contacts).
+pub fn run_in_memory(lf: LazyFrame) -> PolarsResult<DataFrame> {
+    Ok(lf.collect_with_engine(Engine::InMemory)?.unwrap_single())
+}
+
 /// Runs queries together, so that the scans they share are read once.
 pub fn run_queries(lfs: Vec<LazyFrame>) -> PolarsResult<Vec<DataFrame>> {
     let Some(first) = lfs.first() else { return Ok(Vec::new()) };
@@ -241,7 +248,7 @@ impl<'a> Context<'a> {
 
         let started = std::time::Instant::now();
         let features = plan.features()?;
-        let mut df = run_query(features)?;
+        let mut df = run_in_memory(features)?;
         crate::session::timing("features", started);
         if plan.needs_rfm {
             let started = std::time::Instant::now();
@@ -294,9 +301,9 @@ impl<'a> Context<'a> {
                 columns: columns.remove(&s.alias).unwrap_or_default(),
             });
         }
-        let frame = lf.with_columns(rcp_exprs).collect()?;
+        let frame = run_in_memory(lf.with_columns(rcp_exprs))?;
         crate::session::timing("masks", started);
-        let totals = frame.clone().lazy().select(sums).collect()?;
+        let totals = run_in_memory(frame.clone().lazy().select(sums))?;
         crate::session::timing("counts", started);
         let get = |name: String| -> u64 { totals.column(&name).ok().and_then(|c| c.u64().ok()?.get(0)).unwrap_or(0) };
         for (i, r) in results.iter_mut().enumerate() {
