@@ -372,10 +372,11 @@ impl<'a> Plan<'a> {
     /// scope) becomes a row mask, and each aggregate reads only the rows
     /// its mask keeps.
     pub fn features(&self) -> PolarsResult<LazyFrame> {
-        // The aggregates are computed beside the contact numbers only, then
-        // set beside the contact columns without copying them: at 10M
-        // contacts a copy of those columns is 2 GB.
-        let mut lf = self.data.contacts.clone().lazy().select([col(ROW)]);
+        // Per-contact frames (one row per contact that has rows), computed
+        // together when each source takes one pass, else part by part.
+        let mut pending: Vec<LazyFrame> = Vec::new();
+        let mut ready: Vec<DataFrame> = Vec::new();
+        let mut totals: Vec<Expr> = Vec::new();
         let mut sources: Vec<&str> = Vec::new();
         for a in &self.aggs {
             let src = self.table_data(&a.table).source.as_str();
@@ -477,8 +478,8 @@ impl<'a> Plan<'a> {
                 out
             };
             let parts = parts_for(first.rows);
-            let frames = if parts == 1 {
-                steps(None)
+            if parts == 1 {
+                pending.extend(steps(None));
             } else {
                 // Too many rows for one pass in bounded memory: the contacts
                 // are split by their key into parts aggregated one after the
@@ -492,26 +493,39 @@ impl<'a> Plan<'a> {
                         }
                     }
                 }
-                done.into_iter().map(|dfs| stack(dfs).map(IntoLazy::lazy)).collect::<PolarsResult<Vec<_>>>()?
-            };
-            let args = JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) };
-            for agg in frames {
-                lf = lf.join(agg, [col(ROW)], [col(CONTACT)], args.clone());
+                for dfs in done {
+                    ready.push(stack(dfs)?);
+                }
             }
             for (di, (_, list)) in distinct.iter().enumerate() {
-                let totals: Vec<Expr> = list
-                    .iter()
-                    .enumerate()
-                    .map(|(k, (_, a))| {
-                        let d = col(distinct_name(si, di, k)).fill_null(lit(0));
-                        // An order count also has its rows without an id: see `agg_expr`.
-                        let e = if matches!(a.kind, Kind::OrderCount) { col(a.name.as_str()).fill_null(lit(0)) + d } else { d };
-                        e.alias(a.name.as_str())
-                    })
-                    .collect();
-                lf = lf.with_columns(totals);
+                totals.extend(list.iter().enumerate().map(|(k, (_, a))| {
+                    let d = col(distinct_name(si, di, k)).fill_null(lit(0));
+                    // An order count also has its rows without an id: see `agg_expr`.
+                    let e = if matches!(a.kind, Kind::OrderCount) { col(a.name.as_str()).fill_null(lit(0)) + d } else { d };
+                    e.alias(a.name.as_str())
+                }));
             }
         }
+        if std::env::var_os("AUDIENCE_PROFILE").is_some() {
+            for lf in &pending {
+                eprintln!("plan:\n{}", lf.clone().explain(true)?);
+                let (_, profile) = lf.clone().profile()?;
+                for row in crate::output::text_rows(&profile, usize::MAX).map_err(|e| polars_err!(ComputeError: "{e}"))? {
+                    eprintln!("profile: {}", row.join("  "));
+                }
+            }
+        }
+        ready.extend(crate::engine::run_queries(pending)?);
+        // The aggregates are set beside the contact columns, which are not
+        // copied (at 10M contacts a copy is 2 GB), each in contact order.
+        let mut df = self.data.contacts.clone();
+        let positions = contact_positions(&df)?;
+        for agg in ready {
+            for c in align(agg, &positions)? {
+                df.with_column(c)?;
+            }
+        }
+        let mut lf = df.lazy().with_columns(totals);
         let fills: Vec<Expr> = self
             .aggs
             .iter()
@@ -524,28 +538,7 @@ impl<'a> Plan<'a> {
         for (name, e) in &self.derived {
             lf = lf.with_column(e.clone().alias(name.as_str()));
         }
-        if std::env::var_os("AUDIENCE_PROFILE").is_some() {
-            eprintln!("plan:\n{}", lf.clone().explain(true)?);
-            let (_, profile) = lf.clone().profile()?;
-            for row in crate::output::text_rows(&profile, usize::MAX).map_err(|e| polars_err!(ComputeError: "{e}"))? {
-                eprintln!("profile: {}", row.join("  "));
-            }
-        }
-        let mut aggs = crate::engine::run_query(lf)?;
-        let contacts = &self.data.contacts;
-        // The left joins keep the contacts' order; should that ever not
-        // hold, sorting by contact number restores it.
-        if aggs.column(ROW)?.as_materialized_series() != contacts.column(ROW)?.as_materialized_series() {
-            aggs = aggs.sort([ROW], SortMultipleOptions::default())?;
-        }
-        if aggs.height() != contacts.height() {
-            polars_bail!(ComputeError: "internal error: {} feature rows for {} contacts", aggs.height(), contacts.height());
-        }
-        let mut df = contacts.clone();
-        for c in aggs.columns().iter().filter(|c| c.name().as_str() != ROW) {
-            df.with_column(c.clone())?;
-        }
-        Ok(df.lazy().with_columns(self.fold_columns("")))
+        Ok(lf.with_columns(self.fold_columns("")))
     }
 
     fn table_data(&self, name: &str) -> &'a TableData {
@@ -596,6 +589,38 @@ fn key_hash(bytes: &[u8]) -> u64 {
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
     h ^ (h >> 33)
+}
+
+/// For each contact number (ROW), the contact's row in the frame.
+fn contact_positions(contacts: &DataFrame) -> PolarsResult<Vec<IdxSize>> {
+    let rows = contacts.column(ROW)?.cast(&IDX_DTYPE)?;
+    let rows = rows.idx()?;
+    let n = rows.iter().flatten().max().map_or(0, |m| m as usize + 1);
+    let mut at = vec![IdxSize::MAX; n];
+    for (pos, row) in rows.iter().enumerate() {
+        if let Some(row) = row {
+            at[row as usize] = pos as IdxSize;
+        }
+    }
+    Ok(at)
+}
+
+/// A per-contact frame's columns in contact order: the value of the
+/// contact in row i at row i, missing for contacts it has no row for. A
+/// gather, where a join would build a hash table of every contact.
+fn align(agg: DataFrame, positions: &[IdxSize]) -> PolarsResult<Vec<Column>> {
+    let height = positions.iter().filter(|p| **p != IdxSize::MAX).count();
+    let mut take: Vec<Option<IdxSize>> = vec![None; height];
+    let ids = agg.column(CONTACT)?.cast(&IDX_DTYPE)?;
+    for (i, id) in ids.idx()?.iter().enumerate() {
+        if let Some(&pos) = id.and_then(|id| positions.get(id as usize)) {
+            if pos != IdxSize::MAX {
+                take[pos as usize] = Some(i as IdxSize);
+            }
+        }
+    }
+    let take = IdxCa::from_iter_options(PlSmallStr::EMPTY, take.into_iter());
+    agg.columns().iter().filter(|c| c.name().as_str() != CONTACT).map(|c| c.take(&take)).collect()
 }
 
 fn stack(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {

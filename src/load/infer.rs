@@ -155,16 +155,17 @@ const DATETIME: u16 = 1 << 5;
 const BOOL: u16 = 1 << 6;
 const NUMBERS: u16 = INT | FLOAT | COMMA | ANY_NUMBER;
 
-fn kinds(s: &str) -> (u16, bool) {
+/// The kinds `s` could be, checking only those still `possible` for its
+/// column: a column of dates stops trying numbers after its first cell.
+fn kinds(s: &str, possible: u16) -> (u16, bool) {
     let mut bits = 0;
     let mut has_comma = false;
     // Digits only but too long for i64: an identifier, not a rounded float.
     let too_long = |core: &str, negative| {
         core.bytes().all(|b| b.is_ascii_digit()) && is_int(core, negative).is_none()
     };
-    if let Some((negative, core)) =
-        split_number(s).filter(|&(negative, core)| !too_long(core, negative))
-    {
+    let number = if possible & NUMBERS != 0 { split_number(s) } else { None };
+    if let Some((negative, core)) = number.filter(|&(negative, core)| !too_long(core, negative)) {
         if is_int(core, negative).is_some() {
             bits |= INT | FLOAT | COMMA | ANY_NUMBER;
         } else if is_dot_number(core) {
@@ -178,14 +179,15 @@ fn kinds(s: &str) -> (u16, bool) {
             bits &= !NUMBERS;
         }
     }
-    match parse_temporal(s) {
+    let temporal = if possible & (DATE | DATETIME) != 0 { parse_temporal(s) } else { None };
+    match temporal {
         Some(Temporal::Date(_)) | Some(Temporal::Zero { with_time: false }) => {
             bits |= DATE | DATETIME
         }
         Some(Temporal::DateTime(..)) | Some(Temporal::Zero { with_time: true }) => bits |= DATETIME,
         None => {}
     }
-    if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false") {
+    if possible & BOOL != 0 && (s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false")) {
         bits |= BOOL;
     }
     (bits, has_comma)
@@ -196,7 +198,7 @@ fn infer(values: Cells, opts: &InferOptions) -> ColumnData {
     let mut any_value = false;
     let mut any_comma = false;
     for s in values.iter().flatten() {
-        let (b, comma) = kinds(s);
+        let (b, comma) = kinds(s, bits);
         bits &= b;
         any_value = true;
         any_comma |= comma;

@@ -338,7 +338,7 @@ fn clean_text(e: Expr, email: bool) -> Expr {
 /// Normalises a frame's key column in place and adds KEY and ROW. Rows with
 /// an empty key are dropped and counted.
 fn with_keys(df: DataFrame, key: &str, email: bool, notes: &mut Notes, label: &str) -> Result<DataFrame> {
-    let mut df = keyed(df.lazy(), key, email).collect()?;
+    let mut df = crate::engine::run_in_memory(keyed(df.lazy(), key, email))?;
     let empty = df.column(KEY)?.null_count();
     if empty > 0 {
         notes.add(format!("{label}: {empty} row(s) with an empty `{key}` were skipped"));
@@ -427,7 +427,7 @@ pub fn load(project: &Project) -> Result<Dataset> {
             let (lf, types) = read_source(&c.source, &project.csv, project.zone, &mut notes, "contacts").context("contacts")?;
             let df = crate::engine::run_query(lf).map_err(|e| anyhow!("contacts: {}: {e}", c.source.path))?;
             let email = is_email_key(&df, &c.source.key, c.email_key)?;
-            let df = keyed(df.lazy(), &c.source.key, email).collect()?;
+            let df = crate::engine::run_in_memory(keyed(df.lazy(), &c.source.key, email))?;
             let df = dedupe_contacts(df, &c.source.key, &mut notes)?;
             if let Some(cc) = &c.consent {
                 if df.column(cc).is_err() {
