@@ -21,7 +21,7 @@ pub fn run(common: &Common, scores_out: Option<&Path>, format: TableFormat, plot
     data.notes.print();
     let mut plan = Plan::new(&data, project);
     let (f, m, r) = plan.rfm_inputs().map_err(|e| anyhow!("{}", e.message))?;
-    let df = crate::engine::run_query(plan.features()?)?;
+    let df = crate::engine::run_in_memory(plan.features()?)?;
     let res = rfm_fields::compute(&df, project, &f, &m, &r)?;
     let rows = rfm::class_table(&res.inputs, &res.has_orders, &res.scores, &res.config.classes, df.height() as u64);
 
