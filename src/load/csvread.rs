@@ -51,36 +51,98 @@ pub struct RawTable {
     pub files: Vec<(PathBuf, usize)>,
 }
 
-/// One column's cells, trimmed, end to end in one buffer: a cell per row
-/// without an allocation of its own. A cell that trims to nothing is
-/// missing, so "empty" and "missing" are the same here.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// One column's cells, trimmed, end to end in a few buffers (one per piece
+/// of the file parsed apart): a cell per row without an allocation of its
+/// own. A cell that trims to nothing is missing, so "empty" and "missing"
+/// are the same here.
+#[derive(Clone, Debug, Default)]
 pub struct Cells {
+    chunks: Vec<Chunk>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Chunk {
     text: String,
     ends: Vec<usize>,
 }
 
+#[allow(clippy::len_without_is_empty)]
 impl Cells {
+    fn last(&mut self) -> &mut Chunk {
+        if self.chunks.is_empty() {
+            self.chunks.push(Chunk::default());
+        }
+        self.chunks.last_mut().expect("one chunk at least")
+    }
+
     /// Adds a cell, trimmed.
     pub fn push(&mut self, cell: &str) {
-        self.text.push_str(crate::text::trim(cell));
-        self.ends.push(self.text.len());
+        let chunk = self.last();
+        chunk.text.push_str(crate::text::trim(cell));
+        chunk.ends.push(chunk.text.len());
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = Option<&str>> + '_ {
-        let mut start = 0;
-        self.ends.iter().map(move |&end| {
-            let cell = &self.text[start..end];
-            start = end;
-            (!cell.is_empty()).then_some(cell)
-        })
+    pub fn len(&self) -> usize {
+        self.chunks.iter().map(|c| c.ends.len()).sum()
     }
 
-    /// Adds `other`'s cells after these.
-    pub fn append(&mut self, other: &Cells) {
-        let base = self.text.len();
-        self.text.push_str(&other.text);
-        self.ends.extend(other.ends.iter().map(|e| e + base));
+    /// The cells in order; the iterator knows its length, so that what is
+    /// collected from it is allocated once.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Option<&str>> + '_ {
+        let cells = self.chunks.iter().flat_map(|chunk| {
+            let mut start = 0;
+            chunk.ends.iter().map(move |&end| {
+                let cell = &chunk.text[start..end];
+                start = end;
+                (!cell.is_empty()).then_some(cell)
+            })
+        });
+        Counted { inner: cells, left: self.len() }
+    }
+
+    /// Adds `other`'s cells after these, without copying them.
+    pub fn append(&mut self, other: Cells) {
+        self.chunks.extend(other.chunks.into_iter().filter(|c| !c.ends.is_empty()));
+    }
+
+    /// Makes room for `rows` more cells of `bytes` bytes in all.
+    fn reserve(&mut self, rows: usize, bytes: usize) {
+        let chunk = self.last();
+        chunk.text.reserve(bytes);
+        chunk.ends.reserve(rows);
+    }
+
+    fn bytes(&self) -> usize {
+        self.chunks.iter().map(|c| c.text.len()).sum()
+    }
+}
+
+/// An iterator of known length.
+struct Counted<I> {
+    inner: I,
+    left: usize,
+}
+
+impl<I: Iterator> Iterator for Counted<I> {
+    type Item = I::Item;
+
+    fn next(&mut self) -> Option<I::Item> {
+        let item = self.inner.next()?;
+        self.left -= 1;
+        Some(item)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl<I: Iterator> ExactSizeIterator for Counted<I> {}
+
+/// Cells are equal when they hold the same cells, however chunked.
+impl PartialEq for Cells {
+    fn eq(&self, other: &Cells) -> bool {
+        self.iter().eq(other.iter())
     }
 }
 
@@ -215,8 +277,9 @@ pub fn read_csv_files(paths: &[PathBuf], dialect: &CsvDialect) -> Result<RawTabl
             .iter()
             .map(|h| positions[h.as_str()])
             .collect();
+        let mut other_columns: Vec<Option<Cells>> = other.columns.into_iter().map(Some).collect();
         for (column, &from) in table.columns.iter_mut().zip(&order) {
-            column.append(&other.columns[from]);
+            column.append(other_columns[from].take().expect("each column is moved once"));
         }
         table.row_lines.extend(other.row_lines);
         table.notes.extend(other.notes);
@@ -436,7 +499,7 @@ struct Body {
 
 impl Body {
     fn append(&mut self, other: Body) {
-        for (column, more) in self.columns.iter_mut().zip(&other.columns) {
+        for (column, more) in self.columns.iter_mut().zip(other.columns) {
             column.append(more);
         }
         self.row_lines.extend(other.row_lines);
@@ -488,8 +551,8 @@ fn reserve(body: &mut Body, read: usize, total: usize) {
     let scale = |n: usize| (n as f64 * total as f64 / read.max(1) as f64 * 1.05) as usize;
     body.row_lines.reserve(scale(rows).saturating_sub(rows));
     for column in &mut body.columns {
-        column.text.reserve(scale(column.text.len()).saturating_sub(column.text.len()));
-        column.ends.reserve(scale(rows).saturating_sub(rows));
+        let bytes = column.bytes();
+        column.reserve(scale(rows).saturating_sub(rows), scale(bytes).saturating_sub(bytes));
     }
 }
 

@@ -310,7 +310,7 @@ fn cast_each<T>(
     failed: &mut usize,
     example: &mut Option<(usize, String)>,
 ) -> Vec<Option<T>> {
-    let mut out = Vec::with_capacity(values.iter().size_hint().0);
+    let mut out = Vec::with_capacity(values.len());
     for (i, value) in values.iter().enumerate() {
         out.push(match value {
             None => None,
