@@ -122,11 +122,14 @@ pub fn dependency_order<'s>(all: &'s [Segment], wanted: &[&str]) -> Result<Vec<&
 
 /// Runs a query on polars' streaming engine (AUDIENCE_ENGINE=in-memory for the other).
 pub fn run_query(lf: LazyFrame) -> PolarsResult<DataFrame> {
-    let engine = match std::env::var("AUDIENCE_ENGINE").as_deref() {
+    Ok(lf.collect_with_engine(query_engine())?.unwrap_single())
+}
+
+fn query_engine() -> Engine {
+    match std::env::var("AUDIENCE_ENGINE").as_deref() {
         Ok("in-memory") => Engine::InMemory,
         _ => Engine::Streaming,
-    };
-    Ok(lf.collect_with_engine(engine)?.unwrap_single())
+    }
 }
 
 /// Runs a query over frames already in memory: new columns beside the
@@ -140,11 +143,7 @@ pub fn run_in_memory(lf: LazyFrame) -> PolarsResult<DataFrame> {
 pub fn run_queries(lfs: Vec<LazyFrame>) -> PolarsResult<Vec<DataFrame>> {
     let Some(first) = lfs.first() else { return Ok(Vec::new()) };
     let opts = first.get_current_optimizations();
-    let engine = match std::env::var("AUDIENCE_ENGINE").as_deref() {
-        Ok("in-memory") => Engine::InMemory,
-        _ => Engine::Streaming,
-    };
-    LazyFrame::collect_all_with_engine(lfs.into_iter().map(|lf| lf.logical_plan).collect(), engine, opts)
+    LazyFrame::collect_all_with_engine(lfs.into_iter().map(|lf| lf.logical_plan).collect(), query_engine(), opts)
 }
 
 /// What to compute beyond counts.

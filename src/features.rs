@@ -366,11 +366,13 @@ impl<'a> Plan<'a> {
         }
     }
 
-    /// Builds the feature table: contacts joined with one aggregation per
-    /// export. Tables over the same file (all tickets, and those that
-    /// count) and every scope on them share that one pass: each (table,
+    /// Builds the feature table: the contacts with one aggregation per
+    /// export beside them. Tables over the same file (all tickets, and those
+    /// that count) and every scope on them share that one pass: each (table,
     /// scope) becomes a row mask, and each aggregate reads only the rows
-    /// its mask keeps.
+    /// its mask keeps. The aggregations run here (the scans and group-bys,
+    /// the heavy part); what is left in the returned frame are per-contact
+    /// columns over the result, for the caller to collect in memory.
     pub fn features(&self) -> PolarsResult<LazyFrame> {
         // Per-contact frames (one row per contact that has rows), computed
         // together when each source takes one pass, else part by part.

@@ -523,7 +523,7 @@ fn key_first(mut types: Vec<(String, FieldType)>, key: &str) -> Vec<(String, Fie
 }
 
 /// Drops the contacts without a key and those whose key an earlier row
-/// has, in one filter: at 10M contacts each copy of the frame is 2 GB.
+/// has, in one pass: at 10M contacts each copy of the frame is 2 GB.
 fn dedupe_contacts(df: DataFrame, key: &str, notes: &mut Notes) -> Result<DataFrame> {
     let ca = df.column(KEY)?.str()?;
     let empty = ca.null_count();
