@@ -21,8 +21,12 @@ pub fn run(common: &Common, scores_out: Option<&Path>, format: TableFormat, plot
     data.notes.print();
     let mut plan = Plan::new(&data, project);
     let (f, m, r) = plan.rfm_inputs().map_err(|e| anyhow!("{}", e.message))?;
+    let started = std::time::Instant::now();
     let df = crate::engine::run_in_memory(plan.features()?)?;
+    crate::session::timing("features", started);
+    let started = std::time::Instant::now();
     let res = rfm_fields::compute(&df, project, &f, &m, &r)?;
+    crate::session::timing("scores", started);
     let rows = rfm::class_table(&res.inputs, &res.has_orders, &res.scores, &res.config.classes, df.height() as u64);
 
     // Whole numbers print as integers (orders, revenue in whole euros).
@@ -64,7 +68,9 @@ pub fn run(common: &Common, scores_out: Option<&Path>, format: TableFormat, plot
         print_grid(&grid);
     }
     if let Some(path) = scores_out {
+        let started = std::time::Instant::now();
         write_scores(&df, &data.key_column, &res, path)?;
+        crate::session::timing("write scores", started);
         eprintln!("wrote the scores of {} contact(s) to {}", res.has_orders.iter().filter(|h| **h).count(), path.display());
     }
     if let Some(path) = plot {
