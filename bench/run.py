@@ -283,6 +283,40 @@ def scale_runs(aud: str, gen: str, args) -> list[dict]:
     return out
 
 
+def startup_checks(aud: str, args) -> dict:
+    """`audience --help`, and `audience check --no-data` over 100 segment
+    files (the sample segments copied 4 times, references renamed to the
+    copies): medians of 10 runs after a warm-up, in milliseconds."""
+    proj = os.path.join(args.work, "proj", "check-100")
+    shutil.rmtree(proj, ignore_errors=True)
+    seg_dst = os.path.join(proj, "segments")
+    os.makedirs(seg_dst)
+    shutil.copy(os.path.join(REPO, "audience.yaml"), proj)
+    seg_src = os.path.join(REPO, "segments")
+    files = sorted(f for f in os.listdir(seg_src) if f.endswith((".yaml", ".yml")))
+    for copy in range(1, 5):
+        for f in files:
+            text = open(os.path.join(seg_src, f), encoding="utf-8").read()
+            text = re.sub(r"(segment:\s*)([a-z0-9_-]+)", lambda m: f"{m.group(1)}{m.group(2)}-{copy}", text)
+            stem, ext = os.path.splitext(f)
+            open(os.path.join(seg_dst, f"{stem}-{copy}{ext}"), "w", encoding="utf-8").write(text)
+
+    def median_ms(cmd: list[str]) -> tuple[float, subprocess.CompletedProcess]:
+        walls = []
+        for _ in range(11):
+            t = time.perf_counter()
+            done = subprocess.run(cmd, cwd=proj, capture_output=True, text=True)
+            walls.append(time.perf_counter() - t)
+        return statistics.median(walls[1:]) * 1000, done
+
+    help_ms, _ = median_ms([aud, "--help"])
+    check_ms, done = median_ms([aud, "check", "--no-data"])
+    said = (done.stdout.strip().splitlines() or ["(nothing)"])[-1]
+    n_files = len(os.listdir(seg_dst))
+    log(f"--help {help_ms:.1f} ms; check --no-data over {n_files} files {check_ms:.1f} ms: {said}")
+    return {"help_ms": help_ms, "check_ms": check_ms, "files": n_files, "said": said, "status": done.returncode}
+
+
 # ---------------------------------------------------------------- member check
 
 def read_csv_rows(path: str) -> list[list[str]]:
@@ -425,7 +459,7 @@ def human_size(n: int) -> str:
     return str(n)
 
 
-def write_report(args, results: list[dict], alone: list[dict], info: dict, duckdb_version: str, n_segments: int, started: str, loads: tuple) -> str:
+def write_report(args, results: list[dict], alone: list[dict], startup: dict, info: dict, duckdb_version: str, n_segments: int, started: str, loads: tuple) -> str:
     cmd = "python3 " + shlex.join([os.path.relpath(os.path.abspath(sys.argv[0]), REPO)] + sys.argv[1:])
     if os.environ.get("CARGO_TARGET_DIR") and not args.bin_dir:
         cmd = f"CARGO_TARGET_DIR={shlex.quote(os.environ['CARGO_TARGET_DIR'])} " + cmd
@@ -516,6 +550,18 @@ def write_report(args, results: list[dict], alone: list[dict], info: dict, duckd
             lines.append(f"| {a['n']:,} | {a['order_rows']:,} | {len(a['walls'])} | {statistics.median(a['walls']):.2f} s | "
                          f"{mib(a['rss'])} | {a['read']} |")
         lines.append("")
+    lines += [
+        "## Start-up and checks",
+        "",
+        "Medians of 10 runs after a warm-up.",
+        "",
+        "| command | median wall | what it printed |",
+        "| --- | ---: | --- |",
+        f"| `audience --help` | {startup['help_ms']:.1f} ms | the help |",
+        f"| `audience check --no-data`, {startup['files']} segment files (the sample ones copied 4 times, references renamed) "
+        f"| {startup['check_ms']:.1f} ms | {startup['said']} (exit {startup['status']}) |",
+        "",
+    ]
     text = "\n".join(lines) + "\n"
     # The analysis written by hand under the marker survives a new run.
     if os.path.exists(args.report):
@@ -596,7 +642,8 @@ def main() -> None:
                             "median": {k: statistics.median(v) for k, v in times.items()},
                             "ok": ok, "problems": problems, "check": check})
     alone = scale_runs(aud, gen, args)
-    text = write_report(args, results, alone, info, duckdb_version, len(aliases), started, (load_before, load_average()))
+    startup = startup_checks(aud, args)
+    text = write_report(args, results, alone, startup, info, duckdb_version, len(aliases), started, (load_before, load_average()))
     log(f"wrote {args.report}")
     print()
     print(text)
