@@ -523,7 +523,7 @@ impl<'a> Plan<'a> {
         let mut df = self.data.contacts.clone();
         let positions = contact_positions(&df)?;
         for agg in ready {
-            for c in align(agg, &positions)? {
+            for c in align(agg, &positions, df.height())? {
                 df.with_column(c)?;
             }
         }
@@ -612,8 +612,7 @@ fn contact_positions(contacts: &DataFrame) -> PolarsResult<Vec<IdxSize>> {
 /// A per-contact frame's columns in contact order: the value of the
 /// contact in row i at row i, missing for contacts it has no row for. A
 /// gather, where a join would build a hash table of every contact.
-fn align(agg: DataFrame, positions: &[IdxSize]) -> PolarsResult<Vec<Column>> {
-    let height = positions.iter().filter(|p| **p != IdxSize::MAX).count();
+fn align(agg: DataFrame, positions: &[IdxSize], height: usize) -> PolarsResult<Vec<Column>> {
     let mut take: Vec<Option<IdxSize>> = vec![None; height];
     let ids = agg.column(CONTACT)?.cast(&IDX_DTYPE)?;
     for (i, id) in ids.idx()?.iter().enumerate() {

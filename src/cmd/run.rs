@@ -118,19 +118,18 @@ pub fn bounds_failure(seg: &Segment, res: &SegmentResult) -> Option<String> {
 /// columns themselves, not copies of them.
 fn export_columns(eval: &Evaluation, columns: &[OutCol]) -> Result<DataFrame> {
     let exprs: Vec<Expr> = columns.iter().map(|c| c.expr.clone().alias(c.header.as_str())).collect();
-    Ok(eval.frame.clone().lazy().select(exprs).collect_with_engine(Engine::InMemory)?.unwrap_single())
+    Ok(crate::engine::run_in_memory(eval.frame.clone().lazy().select(exprs))?)
 }
 
+/// A list's rows: its columns for its recipients only.
 pub fn select_recipients(eval: &Evaluation, recipient_col: &str, columns: &[OutCol]) -> Result<DataFrame> {
-    let exprs: Vec<Expr> = columns.iter().map(|c| c.expr.clone().alias(c.header.as_str())).collect();
-    Ok(eval.frame.clone().lazy().filter(col(recipient_col)).select(exprs).collect()?)
+    Ok(export_columns(eval, columns)?.filter(eval.frame.column(recipient_col)?.bool()?)?)
 }
 
 fn write_union(eval: &Evaluation, out: &Path) -> Result<ExitCode> {
     let any = eval.results.iter().map(|r| col(r.recipient_col.as_str())).reduce(Expr::or).unwrap_or(lit(false));
-    let columns = &eval.results[0].columns;
-    let exprs: Vec<Expr> = columns.iter().map(|c| c.expr.clone().alias(c.header.as_str())).collect();
-    let mut df = eval.frame.clone().lazy().filter(any).select(exprs).collect()?;
+    let keep = crate::engine::run_in_memory(eval.frame.clone().lazy().select([any.alias("__any")]))?;
+    let mut df = export_columns(eval, &eval.results[0].columns)?.filter(keep.column("__any")?.bool()?)?;
     if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
