@@ -55,7 +55,11 @@ pub struct Session {
 
 impl Session {
     pub fn open(common: &Common) -> Result<Session> {
-        let project = open_project(common)?;
+        Session::with_project(open_project(common)?)
+    }
+
+    /// The project's segment files, read and validated.
+    pub fn with_project(project: Project) -> Result<Session> {
         let files = segment::find_files(&project.segments_dir).map_err(|e| anyhow::anyhow!("{}: cannot read the segments folder: {e} (check `segments` in audience.yaml)", project.segments_dir.display()))?;
         let loaded = segment::load_files(&files);
         if !loaded.report.is_empty() {

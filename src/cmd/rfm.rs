@@ -75,9 +75,7 @@ pub fn run(common: &Common, scores_out: Option<&Path>, format: TableFormat, plot
     }
     if let Some(path) = plot {
         let svg = crate::rfm_plot::svg(&rows, &grid);
-        let tmp = output::temp_path(path);
-        std::fs::write(&tmp, svg)?;
-        std::fs::rename(&tmp, path)?;
+        output::write_bytes_atomic(path, svg.as_bytes())?;
         eprintln!("drew the chart to {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
@@ -118,5 +116,5 @@ fn write_scores(df: &DataFrame, key: &str, res: &RfmResult, path: &Path) -> Resu
         Column::new("rfm_class".into(), idx.iter().map(|i| res.classes[*i].clone()).collect::<Vec<_>>()),
     ];
     let mut out = DataFrame::new_infer_height(cols)?;
-    output::write_atomic(&mut out, path, output::format_for(path), &CsvStyle { separator: b',', bom: false })
+    output::write_atomic(&mut out, path, output::format_for(path), &CsvStyle::PLAIN)
 }

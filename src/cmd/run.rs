@@ -2,25 +2,40 @@
 //! or not at all.
 
 use std::collections::HashSet;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use polars::prelude::*;
 
 use crate::cli::{Common, TableFormat};
 use crate::engine::{Evaluation, OutCol, SegmentResult, Want};
-use crate::output::{self, CsvStyle};
-use crate::segment::ast::{Format, Segment};
+use crate::output::commit::OutputDir;
+use crate::output::{self, CsvStyle, Staged};
+use crate::project::Project;
+use crate::segment::ast::{Format, KeyList, Segment};
 use crate::session::{Session, UsageError};
 
 pub fn run(common: &Common, aliases: &[String], union: &[String], union_out: Option<&Path>) -> Result<ExitCode> {
-    let session = Session::open(common)?;
     if !union.is_empty() && union_out.is_none() {
         return Err(UsageError("--union needs -o FILE, the list to write".into()).into());
     }
-    let requested = session.select(if union.is_empty() { aliases } else { union })?;
+    let project = crate::session::open_project(common)?;
+    guard_inputs(&project, &[], union_out)?;
+    let out = OutputDir::open(&project.output)?;
+    let as_of = project.as_of.to_string();
+    let requested: Vec<String> = if union.is_empty() { aliases.to_vec() } else { union.to_vec() };
+    execute(&out, project, &requested, union_out).inspect_err(|e| out.audit_failure(&as_of, &requested, e))
+}
+
+/// The run itself, once the output folder is held: every error from here on
+/// is recorded in the audit trail by the caller.
+fn execute(out: &OutputDir, project: Project, aliases: &[String], union_out: Option<&Path>) -> Result<ExitCode> {
+    let session = Session::with_project(project)?;
+    let lists: Vec<PathBuf> = session.segments.iter().flat_map(|s| [&s.include, &s.exclude]).filter_map(|l| if let KeyList::File(p) = l { Some(p.clone()) } else { None }).collect();
+    guard_inputs(&session.project, &lists, union_out)?;
+    let requested = session.select(aliases)?;
     let progress = Progress::new(requested.len() as u64 + 1);
     progress.say("reading the exports");
     let data = session.load_data()?;
@@ -33,73 +48,128 @@ pub fn run(common: &Common, aliases: &[String], union: &[String], union_out: Opt
     let eval = session.evaluate(&data, &requested, Want { export_columns: true, ..Want::default() })?;
     progress.tick();
 
-    if let Some(out) = union_out {
-        let code = write_union(&eval, out)?;
+    if let Some(target) = union_out {
+        let code = write_union(out, &session, &eval, target);
         progress.finish();
-        return Ok(code);
+        return code;
     }
 
-    let out_dir = &session.project.output;
-    std::fs::create_dir_all(out_dir).with_context(|| format!("{}: cannot create the output folder", out_dir.display()))?;
+    let out_dir = &out.dir;
     let writing = std::time::Instant::now();
-    let mut failed: Vec<String> = Vec::new();
-    let mut written: HashSet<String> = HashSet::new();
+    let mut failed: Vec<(&Segment, String)> = Vec::new();
     let mut jobs = Vec::new();
     for (seg, res) in requested.iter().zip(&eval.results) {
-        if let Some(msg) = bounds_failure(seg, res) {
-            failed.push(format!("{}: {msg}; its previous export was kept", seg.alias));
-            progress.tick();
-            continue;
+        match bounds_failure(seg, res) {
+            Some(msg) => {
+                failed.push((seg, msg));
+                progress.tick();
+            }
+            None => jobs.push((*seg, res)),
         }
-        written.insert(seg.alias.clone());
-        jobs.push((seg, res));
     }
     // Lists are independent: each core filters and writes one at a time.
     progress.say("writing lists");
     let results = crate::par::parallel_map(jobs, |(seg, res)| {
-        let target = out_dir.join(format!("{}.{}", seg.alias, seg.export.format.extension()));
-        let style = CsvStyle { separator: seg.export.separator, bom: seg.export.bom };
-        let tmp = export_columns(&eval, &res.columns).and_then(|mut df| {
+        let target = list_path(out_dir, seg);
+        let staged = export_columns(&eval, &res.columns).and_then(|mut df| {
             let keep = eval.frame.column(&res.recipient_col)?.bool()?;
-            output::write_temp(&mut df, Some(keep), &target, seg.export.format, &style)
+            output::stage(&mut df, Some(keep), &target, seg.export.format, &CsvStyle::of(&seg.export))
         });
         progress.tick();
-        tmp.map(|tmp| (tmp, target))
+        staged
     });
-    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let mut staged: Vec<Staged> = Vec::new();
     let mut first_error = None;
     for r in results {
         match r {
-            Ok(pair) => staged.push(pair),
+            Ok(s) => staged.push(s),
             Err(e) => {
                 first_error.get_or_insert(e);
             }
         }
     }
     if let Some(e) = first_error {
-        for (tmp, _) in &staged {
-            let _ = std::fs::remove_file(tmp);
-        }
+        staged.into_iter().for_each(Staged::discard);
         return Err(e);
     }
-    for (tmp, target) in &staged {
-        std::fs::rename(tmp, target).with_context(|| format!("{}: cannot move the finished list into place", target.display()))?;
-    }
+    let written = staged.len();
+    let lines = audit_lines(out, &session, &requested, &eval.results, &failed);
+    out.commit(staged, &lines)?;
     progress.finish();
     crate::session::timing("write", writing);
-    audit(&session, &requested, &eval.results, &written)?;
     super::print_rows(super::COUNT_HEADER, super::COUNT_KEYS, &super::count_rows(&session, &eval.results), TableFormat::Table)?;
-    let table_rows: u64 = data.tables.iter().map(|t| t.rows).sum();
-    eprintln!("wrote {} list(s) to {} (read {} contacts and {} table rows)", staged.len(), out_dir.display(), data.contacts.height(), table_rows);
-    warn_stale(&session, out_dir);
-    if failed.is_empty() {
-        Ok(ExitCode::SUCCESS)
-    } else {
-        for f in &failed {
-            eprintln!("expectation failed: {f}");
-        }
-        Ok(ExitCode::from(1))
+    for (seg, msg) in &failed {
+        let kept = if list_path(out_dir, seg).exists() { "its previous list was kept" } else { "no list was written (there was no earlier one)" };
+        eprintln!("expectation failed: {}: {msg}; {kept}", seg.alias);
     }
+    let table_rows: u64 = data.tables.iter().map(|t| t.rows).sum();
+    let kept = if failed.is_empty() { String::new() } else { format!("; {} segment(s) failed their expectations and were not replaced", failed.len()) };
+    eprintln!("wrote {written} list(s) to {} (read {} contacts and {table_rows} table rows){kept}", out_dir.display(), data.contacts.height());
+    warn_stale(&session, out_dir);
+    Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn list_path(out_dir: &Path, seg: &Segment) -> PathBuf {
+    out_dir.join(format!("{}.{}", seg.alias, seg.export.format.extension()))
+}
+
+/// OUTPUT must hold no input of the project, and a `--union` file must be
+/// none: a run there would overwrite or delete them. Checked before any data
+/// is read; `lists` are the segments' include and exclude files.
+fn guard_inputs(project: &Project, lists: &[PathBuf], union_out: Option<&Path>) -> Result<()> {
+    let mut inputs: Vec<PathBuf> = Vec::new();
+    let sources = project.contacts.iter().map(|c| &c.source).chain(project.tables.iter().map(|t| &t.source));
+    for src in sources {
+        inputs.extend(crate::load::expand(&src.path).unwrap_or_default());
+    }
+    inputs.extend(project.suppress.iter().map(|s| s.path.clone()));
+    inputs.extend(lists.iter().cloned());
+    inputs.push(project.segments_dir.clone());
+    let canon = |p: &Path| std::fs::canonicalize(p).ok();
+    if let Some(out) = canon(&project.output) {
+        for input in &inputs {
+            if canon(input).is_some_and(|i| i.starts_with(&out)) {
+                bail!(
+                    "`output` ({}) holds an input of the project, {}: a run would overwrite or delete files there; set `output` in {} to a folder of its own, such as `out`",
+                    project.output.display(),
+                    input.display(),
+                    project.file.display()
+                );
+            }
+        }
+    }
+    if let Some(target) = union_out {
+        let target = canon(target);
+        if let Some(input) = inputs.iter().find(|i| target.is_some() && canon(i) == target) {
+            bail!("{}: is an input of the project; write the union to another file", input.display());
+        }
+    }
+    Ok(())
+}
+
+/// The audit lines of a run that writes its lists: one per segment.
+fn audit_lines(out: &OutputDir, session: &Session, requested: &[&Segment], results: &[SegmentResult], failed: &[(&Segment, String)]) -> Vec<serde_json::Value> {
+    let time = crate::output::commit::now();
+    requested
+        .iter()
+        .zip(results)
+        .map(|(s, r)| {
+            let failure = failed.iter().find(|(f, _)| f.alias == s.alias).map(|(_, m)| m.clone());
+            serde_json::json!({
+                "time": time,
+                "run": out.run,
+                "as_of": session.project.as_of.to_string(),
+                "alias": s.alias,
+                "segment_sha256": s.hash,
+                "status": if failure.is_some() { "kept" } else { "written" },
+                "members": r.counts.members,
+                "recipients": r.counts.recipients,
+                "reasons": {"suppressed": r.counts.suppressed, "no_consent": r.counts.no_consent, "invalid_email": r.counts.invalid_email},
+                "written": failure.is_none(),
+                "expectation_failed": failure,
+            })
+        })
+        .collect()
 }
 
 /// Why a segment's `expect` min/max forbids replacing its export, if it does.
@@ -126,39 +196,28 @@ pub fn select_recipients(eval: &Evaluation, recipient_col: &str, columns: &[OutC
     Ok(export_columns(eval, columns)?.filter(eval.frame.column(recipient_col)?.bool()?)?)
 }
 
-fn write_union(eval: &Evaluation, out: &Path) -> Result<ExitCode> {
+fn write_union(out: &OutputDir, session: &Session, eval: &Evaluation, target: &Path) -> Result<ExitCode> {
     let any = eval.results.iter().map(|r| col(r.recipient_col.as_str())).reduce(Expr::or).unwrap_or(lit(false));
     let keep = crate::engine::run_in_memory(eval.frame.clone().lazy().select([any.alias("__any")]))?;
-    let mut df = export_columns(eval, &eval.results[0].columns)?.filter(keep.column("__any")?.bool()?)?;
-    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
+    let keep = keep.column("__any")?.bool()?;
+    let mut df = export_columns(eval, &eval.results[0].columns)?;
+    if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).with_context(|| format!("{}: cannot create the folder", parent.display()))?;
     }
-    output::write_atomic(&mut df, out, output::format_for(out), &CsvStyle { separator: b',', bom: false })?;
-    eprintln!("wrote {} recipient(s) of {} segment(s) to {}", df.height(), eval.results.len(), out.display());
+    let recipients = keep.sum().unwrap_or(0);
+    let staged = output::stage(&mut df, Some(keep), target, output::format_for(target), &CsvStyle::PLAIN)?;
+    let line = serde_json::json!({
+        "time": crate::output::commit::now(),
+        "run": out.run,
+        "as_of": session.project.as_of.to_string(),
+        "status": "written",
+        "union": eval.results.iter().map(|r| r.alias.clone()).collect::<Vec<_>>(),
+        "file": target.display().to_string(),
+        "recipients": recipients,
+    });
+    out.commit(vec![staged], &[line])?;
+    eprintln!("wrote {recipients} recipient(s) of {} segment(s) to {}", eval.results.len(), target.display());
     Ok(ExitCode::SUCCESS)
-}
-
-/// One JSON line per segment in OUTPUT/.audience/runs.jsonl.
-fn audit(session: &Session, requested: &[&Segment], results: &[SegmentResult], written: &HashSet<String>) -> Result<()> {
-    let dir = session.project.output.join(".audience");
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join("runs.jsonl");
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&path).with_context(|| format!("{}: cannot append", path.display()))?;
-    let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    for (s, r) in requested.iter().zip(results) {
-        let line = serde_json::json!({
-            "time": time,
-            "as_of": session.project.as_of.to_string(),
-            "alias": s.alias,
-            "segment_sha256": s.hash,
-            "members": r.counts.members,
-            "recipients": r.counts.recipients,
-            "reasons": {"suppressed": r.counts.suppressed, "no_consent": r.counts.no_consent, "invalid_email": r.counts.invalid_email},
-            "written": written.contains(&s.alias),
-        });
-        writeln!(f, "{line}")?;
-    }
-    Ok(())
 }
 
 /// Lists in OUTPUT that no segment produces any more.

@@ -232,6 +232,17 @@ pub struct Export {
     pub format: Format,
     pub separator: u8,
     pub bom: bool,
+    pub formulas: Formulas,
+}
+
+/// Whether CSV text cells that a spreadsheet would run as formulas get a
+/// leading `'`. By default only the spreadsheet style (`bom: true`) does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Formulas {
+    #[default]
+    Auto,
+    Keep,
+    Escape,
 }
 
 #[derive(Clone, Debug, Default)]

@@ -365,7 +365,7 @@ fn parse_export(doc: &mut Doc, v: Option<&Value>) -> Export {
         };
     }
     if let Some(c) = m.get("csv").filter(|c| !c.is_null()) {
-        if let Some(cm) = doc.mapping(c, "export.csv", "`export.csv`", &["separator", "bom"]) {
+        if let Some(cm) = doc.mapping(c, "export.csv", "`export.csv`", &["separator", "bom", "formulas"]) {
             if let Some(s) = doc.string(cm, "export.csv", "separator", false) {
                 match s.as_str() {
                     "," | ";" | "\t" | "|" => ex.separator = s.as_bytes()[0],
@@ -376,6 +376,16 @@ fn parse_export(doc: &mut Doc, v: Option<&Value>) -> Export {
                 None | Some(Value::Null) => {}
                 Some(Value::Bool(b)) => ex.bom = *b,
                 Some(v) => doc.error("export.csv.bom", format!("`bom` is true or false, found {}", kind(v))),
+            }
+            if let Some(f) = doc.string(cm, "export.csv", "formulas", false) {
+                match f.as_str() {
+                    "keep" => ex.formulas = Formulas::Keep,
+                    "escape" => ex.formulas = Formulas::Escape,
+                    other => {
+                        let hint = did_you_mean(other, ["keep", "escape"]).or(Some("`keep` writes cells as they are, `escape` prefixes a `'` to cells a spreadsheet would run as formulas".into()));
+                        doc.error_hint("export.csv.formulas", format!("`formulas` is `keep` or `escape`, found `{other}`"), hint);
+                    }
+                }
             }
         }
     }

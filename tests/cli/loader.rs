@@ -801,7 +801,11 @@ fn missing_file_is_an_error_naming_it() {
     let w = project("contacts: {path: data/missing.csv, key: email}\n", &[]);
     let out = w.run(&["run"]);
     fails(&out, 1, &["missing.csv", "not found"]);
-    assert!(!w.exists("out"), "no output on a load error");
+    // No list on a load error; the audit trail records the failed run.
+    let lists: Vec<_> = std::fs::read_dir(w.path("out")).unwrap().flatten().filter(|e| e.file_name() != ".audience").collect();
+    assert!(lists.is_empty(), "no list on a load error: {lists:?}");
+    let audit = w.read("out/.audience/runs.jsonl");
+    assert!(audit.contains(r#""status":"failed""#) && audit.contains("missing.csv"), "{audit}");
     let w = project(
         "contacts: {path: contacts.csv, key: email}\ntables:\n  orders: {path: nope.csv, key: email}\n",
         &[("contacts.csv", "email\na@x.fr\n")],

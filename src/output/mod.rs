@@ -1,5 +1,8 @@
 //! Writing lists: CSV, Parquet or JSON lines, always to a temporary file that
-//! is renamed into place only when everything succeeded.
+//! is renamed into place only when everything succeeded (`commit` does the
+//! renaming for a whole run).
+
+pub mod commit;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -106,31 +109,84 @@ fn push_date(buf: &mut Vec<u8>, d: chrono::NaiveDate) {
 pub struct CsvStyle {
     pub separator: u8,
     pub bom: bool,
+    /// Text cells a spreadsheet would run as a formula get a leading `'`.
+    pub escape_formulas: bool,
 }
 
-/// A temporary file beside `target`, so the final rename stays on one disk.
-pub fn temp_path(target: &Path) -> PathBuf {
-    let name = target.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-    target.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+impl CsvStyle {
+    /// Plain CSV: commas, no BOM, cells as they are.
+    pub const PLAIN: CsvStyle = CsvStyle { separator: b',', bom: false, escape_formulas: false };
+
+    /// The style a segment's `export.csv` asks for.
+    pub fn of(export: &crate::segment::ast::Export) -> CsvStyle {
+        use crate::segment::ast::Formulas;
+        let escape_formulas = match export.formulas {
+            Formulas::Auto => export.bom,
+            Formulas::Keep => false,
+            Formulas::Escape => true,
+        };
+        CsvStyle { separator: export.separator, bom: export.bom, escape_formulas }
+    }
+}
+
+/// Whether a spreadsheet would read this text cell as a formula (OWASP's
+/// list of leading characters for CSV injection).
+fn looks_like_formula(cell: &[u8]) -> bool {
+    matches!(cell.first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'))
+}
+
+/// A list written to a temporary file beside its target, flushed to disk,
+/// waiting to be renamed into place (`commit::OutputDir::commit`).
+#[derive(Debug)]
+pub struct Staged {
+    pub tmp: PathBuf,
+    pub target: PathBuf,
+}
+
+impl Staged {
+    /// Removes the temporary file: the run will not use it.
+    pub fn discard(self) {
+        let _ = std::fs::remove_file(&self.tmp);
+    }
 }
 
 /// Writes the rows of `df` (columns already named as exported) that `keep`
-/// keeps (all without it) to a temporary file and returns its path; the
-/// caller renames it into place.
-pub fn write_temp(df: &mut DataFrame, keep: Option<&BooleanChunked>, target: &Path, format: Format, style: &CsvStyle) -> Result<PathBuf> {
-    let tmp = temp_path(target);
-    let result = write(df, keep, &tmp, format, style);
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("{}: cannot write", target.display()))?;
-    Ok(tmp)
+/// keeps (all without it) to a new temporary file beside `target`. Its name
+/// cannot be predicted and it is created exclusively, so a planted link is
+/// never followed; its contents reach the disk before it is returned.
+pub fn stage(df: &mut DataFrame, keep: Option<&BooleanChunked>, target: &Path, format: Format, style: &CsvStyle) -> Result<Staged> {
+    let dir = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = commit::temp_file(dir).with_context(|| format!("{}: cannot create a temporary file in {}", target.display(), dir.display()))?;
+    write(df, keep, tmp.as_file_mut(), format, style)
+        .and_then(|_| Ok(tmp.as_file().sync_all()?))
+        .with_context(|| format!("{}: cannot write", target.display()))?;
+    let tmp = tmp.into_temp_path().keep().with_context(|| format!("{}: cannot keep the temporary file", target.display()))?;
+    Ok(Staged { tmp, target: target.to_path_buf() })
 }
 
-/// Writes a whole file in one go: temporary file, then rename.
+/// Writes a whole file in one go, for files outside a run's output folder
+/// (`rfm --scores`): temporary file, then rename.
 pub fn write_atomic(df: &mut DataFrame, target: &Path, format: Format, style: &CsvStyle) -> Result<()> {
-    let tmp = write_temp(df, None, target, format, style)?;
-    std::fs::rename(&tmp, target).with_context(|| format!("{}: cannot move the finished file into place", target.display()))
+    let staged = stage(df, None, target, format, style)?;
+    std::fs::rename(&staged.tmp, target).map_err(|e| {
+        let _ = std::fs::remove_file(&staged.tmp);
+        anyhow!("{}: cannot move the finished file into place: {e}", target.display())
+    })
+}
+
+/// Writes bytes to a file whole or not at all: temporary file, then rename.
+pub fn write_bytes_atomic(target: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = commit::temp_file(dir).with_context(|| format!("{}: cannot create a temporary file in {}", target.display(), dir.display()))?;
+    tmp.write_all(bytes).and_then(|_| tmp.as_file().sync_all()).with_context(|| format!("{}: cannot write", target.display()))?;
+    tmp.persist(target).map_err(|e| anyhow!("{}: cannot move the finished file into place: {}", target.display(), e.error))?;
+    Ok(())
 }
 
 /// Rows written per block: a list is filtered and written a block at a
@@ -149,8 +205,7 @@ fn blocks<'a>(df: &'a DataFrame, keep: Option<&'a BooleanChunked>) -> impl Itera
     })
 }
 
-fn write(df: &mut DataFrame, keep: Option<&BooleanChunked>, path: &Path, format: Format, style: &CsvStyle) -> Result<()> {
-    let file = File::create(path)?;
+fn write(df: &mut DataFrame, keep: Option<&BooleanChunked>, file: &mut File, format: Format, style: &CsvStyle) -> Result<()> {
     match format {
         Format::Parquet => {
             let mut rows = match keep {
@@ -161,7 +216,7 @@ fn write(df: &mut DataFrame, keep: Option<&BooleanChunked>, path: &Path, format:
             ParquetWriter::new(file).finish(&mut rows)?;
         }
         Format::Csv => {
-            let mut out = BufWriter::new(file);
+            let mut out = BufWriter::new(&mut *file);
             if style.bom {
                 out.write_all("\u{feff}".as_bytes())?;
             }
@@ -172,11 +227,19 @@ fn write(df: &mut DataFrame, keep: Option<&BooleanChunked>, path: &Path, format:
             for part in blocks(df, keep) {
                 let part = part?;
                 let cells: Vec<Cells> = part.columns().iter().map(Cells::new).collect::<Result<_>>()?;
+                let text: Vec<bool> = cells.iter().map(|c| matches!(c, Cells::Text(_))).collect();
                 for i in 0..part.height() {
                     record.clear();
-                    for c in &cells {
+                    for (c, is_text) in cells.iter().zip(&text) {
                         cell.clear();
-                        c.write(i, &mut cell);
+                        if style.escape_formulas && *is_text {
+                            c.write(i, &mut cell);
+                            if looks_like_formula(&cell) {
+                                cell.insert(0, b'\'');
+                            }
+                        } else {
+                            c.write(i, &mut cell);
+                        }
                         record.push_field(&cell);
                     }
                     w.write_byte_record(&record)?;
@@ -186,17 +249,23 @@ fn write(df: &mut DataFrame, keep: Option<&BooleanChunked>, path: &Path, format:
         }
         Format::Jsonl => {
             let mut out = BufWriter::new(file);
-            let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
+            // Each object is written key by key, in the export's column
+            // order: a JSON map would sort the keys.
+            let names: Vec<String> = df.get_column_names().iter().map(|n| serde_json::to_string(n.as_str())).collect::<Result<_, _>>()?;
             for part in blocks(df, keep) {
                 let part = part?;
                 let cells: Vec<Cells> = part.columns().iter().map(Cells::new).collect::<Result<_>>()?;
                 for i in 0..part.height() {
-                    let mut obj = serde_json::Map::new();
-                    for (n, c) in names.iter().zip(&cells) {
-                        obj.insert(n.clone(), c.json(i));
+                    out.write_all(b"{")?;
+                    for (j, (n, c)) in names.iter().zip(&cells).enumerate() {
+                        if j > 0 {
+                            out.write_all(b",")?;
+                        }
+                        out.write_all(n.as_bytes())?;
+                        out.write_all(b":")?;
+                        serde_json::to_writer(&mut out, &c.json(i))?;
                     }
-                    serde_json::to_writer(&mut out, &serde_json::Value::Object(obj))?;
-                    out.write_all(b"\n")?;
+                    out.write_all(b"}\n")?;
                 }
             }
             out.flush()?;
@@ -244,12 +313,12 @@ mod tests {
         let keep: BooleanChunked = (0..n).map(|i| Some(i % 3 == 0)).collect();
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("list.csv");
-        let tmp = write_temp(&mut df, Some(&keep), &target, Format::Csv, &CsvStyle { separator: b',', bom: false }).unwrap();
+        let staged = stage(&mut df, Some(&keep), &target, Format::Csv, &CsvStyle::PLAIN).unwrap();
         let mut want = String::from("email,n\n");
         for i in (0..n).filter(|i| i % 3 == 0) {
             let n = if i % 5 == 0 { String::new() } else { i.to_string() };
             want.push_str(&format!("c{i}@x.fr,{n}\n"));
         }
-        assert!(std::fs::read_to_string(&tmp).unwrap() == want, "the written list differs");
+        assert!(std::fs::read_to_string(&staged.tmp).unwrap() == want, "the written list differs");
     }
 }
