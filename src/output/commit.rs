@@ -44,11 +44,23 @@ fn crash_at(point: &str) {
     }
 }
 
+/// Whether a test asked the N-th rename to fail (`AUDIENCE_FAIL_AT=rename:N`),
+/// to prove that a rename failing half-way puts every list back.
+fn fail_at(point: &str) -> bool {
+    static AT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    AT.get_or_init(|| std::env::var("AUDIENCE_FAIL_AT").ok()).as_deref() == Some(point)
+}
+
 #[derive(Serialize, Deserialize)]
 struct Journal {
     run: String,
     pid: u32,
     entries: Vec<Entry>,
+    /// The audit trail's length before this run, and how many lines the
+    /// run appends: a run whose record is not all there is undone, and its
+    /// lines are cut off.
+    audit_len: Option<u64>,
+    audit_lines: usize,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -80,8 +92,15 @@ impl OutputDir {
         match lock.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
-                let holder = fs::read_to_string(&lock_path).unwrap_or_default();
-                let holder = holder.trim();
+                // The holder writes its pid just after taking the lock.
+                let mut holder = String::new();
+                for _ in 0..20 {
+                    holder = fs::read_to_string(&lock_path).unwrap_or_default().trim().to_string();
+                    if !holder.is_empty() {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
                 let who = if holder.is_empty() { "another run".to_string() } else { format!("another run (process {holder})") };
                 bail!("{}: {who} is writing to this folder; wait for it to finish, or give this run another `output`", dir.display());
             }
@@ -97,6 +116,18 @@ impl OutputDir {
 
     fn audit_path(&self) -> PathBuf {
         self.meta.join("runs.jsonl")
+    }
+
+    /// The audit trail's bytes, when it is a regular file (never read a
+    /// device someone linked there).
+    fn audit_bytes(&self) -> Option<Vec<u8>> {
+        let path = self.audit_path();
+        fs::metadata(&path).ok().filter(|m| m.is_file())?;
+        fs::read(path).ok()
+    }
+
+    fn audit_len(&self) -> Option<u64> {
+        fs::metadata(self.audit_path()).ok().filter(|m| m.is_file()).map(|m| m.len())
     }
 
     fn journal_path(&self) -> PathBuf {
@@ -143,14 +174,15 @@ impl OutputDir {
             return Err(e);
         }
         crash_at("staged");
-        let journal = Journal { run: self.run.clone(), pid: std::process::id(), entries };
+        let journal = Journal { run: self.run.clone(), pid: std::process::id(), entries, audit_len: self.audit_len(), audit_lines: audit.len() };
         if let Err(e) = self.write_journal(&journal) {
             discard(&journal.entries);
             return Err(e);
         }
         crash_at("journal");
         for (i, e) in journal.entries.iter().enumerate() {
-            if let Err(err) = fs::rename(&e.tmp, &e.target) {
+            let renamed = if fail_at(&format!("rename:{}", i + 1)) { Err(std::io::Error::other("failure injected by AUDIENCE_FAIL_AT")) } else { fs::rename(&e.tmp, &e.target) };
+            if let Err(err) = renamed {
                 let undone = undo(&journal.entries[..i]);
                 discard(&journal.entries[i..]);
                 self.finish(&journal);
@@ -240,7 +272,7 @@ impl OutputDir {
     /// A run killed during its audit append left half a line: cut it off.
     fn repair_audit(&self) -> Result<()> {
         let path = self.audit_path();
-        let Ok(bytes) = fs::read(&path) else { return Ok(()) };
+        let Some(bytes) = self.audit_bytes() else { return Ok(()) };
         if bytes.is_empty() || bytes.ends_with(b"\n") {
             return Ok(());
         }
@@ -264,7 +296,12 @@ impl OutputDir {
             fs::remove_file(&path).with_context(|| format!("{}: cannot remove", path.display()))?;
             return Ok(());
         };
-        let committed = self.audit_has_run(&journal.run);
+        let committed = journal.audit_lines > 0 && self.audit_lines_of(&journal.run) == journal.audit_lines;
+        if !committed {
+            if let Some(len) = journal.audit_len.filter(|len| self.audit_len().is_some_and(|now| now > *len)) {
+                OpenOptions::new().write(true).open(self.audit_path()).and_then(|f| f.set_len(len)).with_context(|| format!("{}: cannot remove the record of an interrupted run", self.audit_path().display()))?;
+            }
+        }
         let lists: Vec<String> = journal.entries.iter().map(|e| e.target.display().to_string()).collect();
         let action = if committed {
             "completed"
@@ -295,9 +332,10 @@ impl OutputDir {
         Ok(())
     }
 
-    fn audit_has_run(&self, run: &str) -> bool {
-        let Ok(text) = fs::read_to_string(self.audit_path()) else { return false };
-        text.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).any(|v| v["run"] == run && v["status"] != "failed")
+    /// How many lines of the audit trail belong to `run`.
+    fn audit_lines_of(&self, run: &str) -> usize {
+        let Some(bytes) = self.audit_bytes() else { return 0 };
+        String::from_utf8_lossy(&bytes).lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).filter(|v| v["run"] == run).count()
     }
 
     /// Temporary files of killed runs: nobody else writes under our prefix,
