@@ -3,6 +3,8 @@
 mod util;
 
 mod commands;
+mod corpus;
+mod fuzz;
 mod loader;
 mod rfm;
 mod robust_run;
