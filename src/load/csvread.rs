@@ -11,7 +11,9 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
+
+use super::input::Snapshot;
 
 /// Separators `separator: auto` chooses from, in order of preference on a tie.
 const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
@@ -49,6 +51,9 @@ pub struct RawTable {
     /// The files read, in order, each with its number of rows: row `i` comes
     /// from the file whose range holds it (see [`RawTable::origin`]).
     pub files: Vec<(PathBuf, usize)>,
+    /// What each file was when it was read, to check later that it has not
+    /// changed.
+    pub inputs: Vec<Snapshot>,
 }
 
 /// One column's cells, trimmed, end to end in a few buffers (one per piece
@@ -185,7 +190,7 @@ impl RawTable {
 /// Reads one CSV file into trimmed text cells.
 pub fn read_csv(path: &Path, dialect: &CsvDialect) -> Result<RawTable> {
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).with_context(|| format!("{file}: cannot read the file"))?;
+    let (bytes, snapshot) = super::input::read(path)?;
     let mut notes = Vec::new();
     let text = decode(bytes, dialect.encoding, &file, &mut notes)?;
     let separator = dialect.separator.unwrap_or_else(|| detect_separator(&text));
@@ -224,6 +229,7 @@ pub fn read_csv(path: &Path, dialect: &CsvDialect) -> Result<RawTable> {
         row_lines,
         notes,
         files: vec![(path.to_path_buf(), rows)],
+        inputs: vec![snapshot],
     })
 }
 
@@ -284,6 +290,7 @@ pub fn read_csv_files(paths: &[PathBuf], dialect: &CsvDialect) -> Result<RawTabl
         table.row_lines.extend(other.row_lines);
         table.notes.extend(other.notes);
         table.files.extend(other.files);
+        table.inputs.extend(other.inputs);
     }
     if !problems.is_empty() {
         bail!(

@@ -4,5 +4,6 @@ mod util;
 
 mod commands;
 mod loader;
+mod robust_load;
 mod rfm;
 mod segments;
