@@ -128,3 +128,118 @@ fn robust_load_parquet_uint64_above_i64_is_exact_text_with_a_note() {
     let (_, rows) = csv_rows(&w, "out/all.csv");
     assert_eq!(rows, vec![s(&["a@x.fr", "1", "1"]), s(&["b@x.fr", "18446744073709551615", "2"]), s(&["c@x.fr", "", ""])]);
 }
+
+// ---------------------------------------------------------------- inputs are regular files
+
+/// Runs `audience ARGS` in the folder, killed after `secs` seconds: a run
+/// that reads a pipe or a device would otherwise hang the test.
+fn run_within(w: &Work, args: &[&str], secs: u64) -> Out {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_audience"))
+        .args(args)
+        .current_dir(w.root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run audience");
+    let started = std::time::Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed().as_secs() >= secs {
+            child.kill().ok();
+            panic!("`audience {}` still runs after {secs}s", args.join(" "));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("output");
+    Out { code: out.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&out.stdout).into_owned(), stderr: String::from_utf8_lossy(&out.stderr).into_owned() }
+}
+
+fn mkfifo(w: &Work, rel: &str) {
+    let p = w.path(rel);
+    std::fs::remove_file(&p).ok();
+    let ok = std::process::Command::new("mkfifo").arg(&p).status().expect("mkfifo").success();
+    assert!(ok, "mkfifo {}", p.display());
+}
+
+fn link_to_dev_zero(w: &Work, rel: &str) {
+    let p = w.path(rel);
+    std::fs::remove_file(&p).ok();
+    std::os::unix::fs::symlink("/dev/zero", &p).expect("symlink");
+}
+
+const CONTACTS: &str = "email,city\na@x.fr,Lyon\nb@x.fr,Paris\n";
+const ORDERS: &str = "order_id,email,ordered_at,amount\n1,a@x.fr,2025-01-01,10\n";
+
+#[test]
+fn robust_load_a_fifo_as_contacts_is_an_error_naming_it() {
+    let w = Work::project(CONTACTS, ORDERS, &[]);
+    mkfifo(&w, "contacts.csv");
+    fails(&run_within(&w, &["run", "all"], 20), &["contacts.csv: not a regular file (it is a FIFO)", "give the path of an exported file"]);
+}
+
+#[test]
+fn robust_load_a_link_to_a_device_as_a_table_is_an_error_naming_it() {
+    let w = Work::project(CONTACTS, ORDERS, &[]);
+    link_to_dev_zero(&w, "orders.csv");
+    fails(&run_within(&w, &["count"], 20), &["orders.csv: not a regular file (it is a character device)"]);
+    // Parquet too: it is read through the same door.
+    w.file("audience.yaml", &format!("contacts: {{path: contacts.parquet, key: email}}\n{TAIL}"));
+    link_to_dev_zero(&w, "contacts.parquet");
+    fails(&run_within(&w, &["count"], 20), &["contacts.parquet: not a regular file (it is a character device)"]);
+}
+
+#[test]
+fn robust_load_a_fifo_in_a_glob_is_an_error_naming_it() {
+    let w = Work::project(CONTACTS, ORDERS, &[]);
+    w.file("audience.yaml", &format!("contacts: {{path: \"parts/*.csv\", key: email}}\n{TAIL}"));
+    w.file("parts/a.csv", CONTACTS);
+    mkfifo(&w, "parts/b.csv");
+    fails(&run_within(&w, &["count"], 20), &["b.csv: not a regular file (it is a FIFO)"]);
+}
+
+#[test]
+fn robust_load_a_fifo_or_a_device_as_a_list_or_suppress_file_is_an_error_naming_it() {
+    let seg = "name: vip\nwhere: {field: city, op: eq, value: Lyon}\ninclude: {file: vip.csv}\n";
+    let w = Work::project(CONTACTS, ORDERS, &[("vip", seg)]);
+    mkfifo(&w, "segments/vip.csv");
+    fails(&run_within(&w, &["run", "vip"], 20), &["vip.csv: not a regular file (it is a FIFO)"]);
+    assert!(!w.exists("out/vip.csv"));
+    w.file("audience.yaml", &format!("contacts: {{path: contacts.csv, key: email}}\nsuppress: [bounces.csv]\n{TAIL}"));
+    link_to_dev_zero(&w, "bounces.csv");
+    fails(&run_within(&w, &["run", "all"], 20), &["bounces.csv: not a regular file (it is a character device)"]);
+}
+
+// ---------------------------------------------------------------- an export that changes while read
+
+#[test]
+fn robust_load_contacts_written_while_read_is_an_error() {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let w = Work::project("", "", &[]);
+    let mut big = String::from("email,city\n");
+    for i in 0..300_000 {
+        big.push_str(&format!("u{i}@x.fr,Paris\n"));
+    }
+    w.file("contacts.csv", &big);
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        let path = w.path("contacts.csv");
+        std::thread::spawn(move || {
+            // The exporting tool, still appending rows: one write per row.
+            let mut f = std::fs::OpenOptions::new().append(true).open(path).expect("open");
+            let mut i = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                f.write_all(format!("late{i}@x.fr,Lyon\n").as_bytes()).expect("append");
+                i += 1;
+            }
+        })
+    };
+    let out = run_within(&w, &["run", "all"], 120);
+    stop.store(true, Ordering::Relaxed);
+    writer.join().expect("writer");
+    fails(&out, &["contacts.csv changed while it was read; run again once it is complete"]);
+    assert!(!w.exists("out/all.csv"));
+}
