@@ -243,3 +243,47 @@ fn robust_load_contacts_written_while_read_is_an_error() {
     fails(&out, &["contacts.csv changed while it was read; run again once it is complete"]);
     assert!(!w.exists("out/all.csv"));
 }
+
+// ---------------------------------------------------------------- encodings
+
+#[test]
+fn robust_load_a_stray_byte_in_utf8_is_an_error_naming_file_and_line() {
+    let seg = "name: chy\nwhere: {field: city, op: eq, value: Chambéry, case_sensitive: true}\n";
+    let w = Work::project("", "", &[("chy", seg)]);
+    // UTF-8 throughout, but for one Windows-1252 dash on line 3.
+    let bytes = [&b"email,city\n"[..], "a@x.fr,Chambéry\n".as_bytes(), b"b@x.fr,Lyon \x96 Part-Dieu\n", "c@x.fr,Chambéry\n".as_bytes()].concat();
+    w.bytes("contacts.csv", &bytes);
+    fails(&w.run(&["run", "chy"]), &["contacts.csv:3: the file mixes two encodings", "byte 0x96", "fix the file", "`csv.encoding`"]);
+    assert!(!w.exists("out/chy.csv"));
+    // Said to be Windows-1252, it is obeyed: the UTF-8 letters are mojibake.
+    w.file("audience.yaml", &format!("contacts: {{path: contacts.csv, key: email}}\ncsv: {{encoding: windows-1252}}\n{TAIL}"));
+    w.run(&["run", "chy"]).ok();
+    assert!(w.list_keys("out/chy.csv").is_empty());
+    // Said to be UTF-8, the stray byte is the error it always was.
+    w.file("audience.yaml", &format!("contacts: {{path: contacts.csv, key: email}}\ncsv: {{encoding: utf-8}}\n{TAIL}"));
+    fails(&w.run(&["run", "chy"]), &["contacts.csv:3: the file is not valid UTF-8"]);
+}
+
+#[test]
+fn robust_load_pure_windows_1252_is_still_read_as_windows_1252() {
+    let seg = "name: chy\nwhere: {field: city, op: eq, value: Chambéry, case_sensitive: true}\n";
+    let w = Work::project("", "", &[("chy", seg)]);
+    w.bytes("contacts.csv", b"email,city\na@x.fr,Chamb\xe9ry\nb@x.fr,Lyon \x96 Part-Dieu\n");
+    w.run(&["run", "chy"]).ok().stderr_has("contacts.csv: read as Windows-1252");
+    assert_eq!(w.list_keys("out/chy.csv"), s(&["a@x.fr"]));
+}
+
+#[test]
+fn robust_load_utf16_with_its_bom_is_read_as_utf16() {
+    let seg = "name: chy\nwhere: {field: city, op: eq, value: Chambéry, case_sensitive: true}\n";
+    let text = "email;city\r\na@x.fr;Chambéry\r\nb@x.fr;Lyon\r\n";
+    let le: Vec<u8> = [0xFF, 0xFE].into_iter().chain(text.encode_utf16().flat_map(u16::to_le_bytes)).collect();
+    let be: Vec<u8> = [0xFE, 0xFF].into_iter().chain(text.encode_utf16().flat_map(u16::to_be_bytes)).collect();
+    for bytes in [le, be] {
+        let w = Work::project("", "", &[("chy", seg)]);
+        w.bytes("contacts.csv", &bytes);
+        w.run(&["run", "chy"]).ok();
+        assert_eq!(w.list_keys("out/chy.csv"), s(&["a@x.fr"]));
+        assert_eq!(w.read("out/chy.csv"), "email,city\na@x.fr,Chambéry\n");
+    }
+}
