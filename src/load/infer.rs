@@ -115,7 +115,17 @@ pub fn parse_number(s: &str, decimal_comma: bool) -> Option<f64> {
     } else {
         return None;
     };
+    // `1e309` overflows to infinity: no export means that by it.
+    if !value.is_finite() {
+        return None;
+    }
     Some(if negative { -value } else { value })
+}
+
+/// Whether a number of this form could overflow f64 (an exponent, or more
+/// digits than f64's range has): only those are parsed to find out.
+fn may_overflow(core: &str) -> bool {
+    core.len() > 300 || core.bytes().any(|b| b == b'e' || b == b'E')
 }
 
 /// Shortest decimal text of a float: `12.0` is "12", `12.5` is "12.5".
@@ -168,10 +178,10 @@ fn kinds(s: &str, possible: u16) -> (u16, bool) {
     if let Some((negative, core)) = number.filter(|&(negative, core)| !too_long(core, negative)) {
         if is_int(core, negative).is_some() {
             bits |= INT | FLOAT | COMMA | ANY_NUMBER;
-        } else if is_dot_number(core) {
+        } else if is_dot_number(core) && !(may_overflow(core) && parse_number(s, false).is_none()) {
             bits |= FLOAT | ANY_NUMBER;
         }
-        if is_comma_number(core) {
+        if is_comma_number(core) && !(may_overflow(core) && parse_number(s, true).is_none()) {
             bits |= COMMA | ANY_NUMBER;
             has_comma = core.contains(',');
         }
@@ -784,6 +794,27 @@ mod tests {
         assert_eq!(infer_auto("n", &["1.5", "inf"]), text(&["1.5", "inf"]));
         assert_eq!(infer_auto("n", &["NaN"]), text(&["NaN"]));
         assert_eq!(infer_auto("n", &["1e"]), text(&["1e"]));
+    }
+
+    #[test]
+    fn a_number_that_overflows_is_not_a_number() {
+        assert_eq!(parse_number("1e309", false), None);
+        assert_eq!(parse_number("-1e309", true), None);
+        assert_eq!(parse_number("1e308", false), Some(1e308));
+        assert_eq!(parse_number(&"9".repeat(400), false), None);
+        // It does not make a column float...
+        assert_eq!(infer_auto("n", &["1.5", "1e309"]), text(&["1.5", "1e309"]));
+        assert_eq!(infer_auto("n", &["1.5", "-1E400"]), text(&["1.5", "-1E400"]));
+        assert_eq!(
+            infer_auto("n", &["1.5", "1e308", "1e-400"]),
+            ColumnData::Float(vec![Some(1.5), Some(1e308), Some(0.0)])
+        );
+        // ...and under a declared float or int it is a failed cast.
+        let c = infer_column("n", cells(&["2", "1e309"]), &opts(None, Some(DeclaredType::Float)));
+        assert_eq!(c.data, ColumnData::Float(vec![Some(2.0), None]));
+        assert_eq!((c.failed, c.failed_example), (1, Some((1, "1e309".to_owned()))));
+        let c = infer_column("n", cells(&["1e309"]), &opts(None, Some(DeclaredType::Int)));
+        assert_eq!((c.data, c.failed), (ColumnData::Int(vec![None]), 1));
     }
 
     #[test]

@@ -287,3 +287,23 @@ fn robust_load_utf16_with_its_bom_is_read_as_utf16() {
         assert_eq!(w.read("out/chy.csv"), "email,city\na@x.fr,Chambéry\n");
     }
 }
+
+// ---------------------------------------------------------------- numbers that overflow
+
+#[test]
+fn robust_load_a_number_that_overflows_is_not_a_number() {
+    let contacts = "email,score,ratio\na@x.fr,1.5,1.5\nb@x.fr,1e309,2\nc@x.fr,-2.5,-1e400\n";
+    let seg = "name: s\nwhere: {field: score, op: contains, value: \"e309\"}\n";
+    let w = Work::project(contacts, "", &[("s", seg)]);
+    // Inferred: `1e309` keeps the column text, exported as written.
+    w.run(&["run", "s"]).ok();
+    assert_eq!(w.read("out/s.csv"), "email,score,ratio\nb@x.fr,1e309,2\n");
+    // Declared float: a failed cast, missing and counted.
+    w.file("audience.yaml", &format!("contacts: {{path: contacts.csv, key: email, columns: {{score: float, ratio: float}}}}\n{TAIL}"));
+    let out = w.run(&["run", "all"]);
+    out.ok()
+        .stderr_has("contacts: 1 value(s) of column `score` are not float and were read as missing, first `1e309` on line 3 of")
+        .stderr_has("contacts: 1 value(s) of column `ratio` are not float and were read as missing, first `-1e400` on line 4 of");
+    assert_eq!(w.read("out/all.csv"), "email,score,ratio\na@x.fr,1.5,1.5\nb@x.fr,,2\nc@x.fr,-2.5,\n");
+    assert!(!out.stderr.contains("inf"), "{}", out.stderr);
+}
