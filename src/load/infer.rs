@@ -97,6 +97,55 @@ pub fn infer_column(
     }
 }
 
+/// Share of a `date` column's values that must be dates for the rest to be
+/// read as missing: below it, the column is more likely in a format that is
+/// not read (American dates, say) than dates with a few typos.
+const DATE_ROLE_SHARE: f64 = 0.9;
+
+/// A table's `date` column that inference left as text, typed again.
+pub enum DateRole {
+    /// Dates (or datetimes) but for a few values, which are failed casts.
+    Dates(TypedColumn, DeclaredType),
+    /// Too few dates: the first value that is not one (row, text) and the
+    /// share of values that are not dates.
+    NotDates((usize, String), f64),
+}
+
+/// Retypes a `date` column that inference made text because some values
+/// are not dates: with at least 90% of its non-empty values dates, it is a
+/// date column (datetime when any has a time) whose other values are
+/// failed casts, counted as for a declared type.
+pub fn date_role(col: TypedColumn, opts: &InferOptions) -> DateRole {
+    let ColumnData::Text(values) = col.data else {
+        return DateRole::Dates(col, DeclaredType::Date);
+    };
+    let (mut total, mut dates, mut with_time) = (0usize, 0usize, false);
+    let mut first_bad = None;
+    for (i, v) in values.iter().enumerate() {
+        let Some(v) = v else { continue };
+        total += 1;
+        match parse_temporal(v) {
+            Some(Temporal::DateTime(..)) | Some(Temporal::Zero { with_time: true }) => {
+                dates += 1;
+                with_time = true;
+            }
+            Some(_) => dates += 1,
+            None => {
+                first_bad.get_or_insert_with(|| (i, v.to_owned()));
+            }
+        }
+    }
+    let share = if total == 0 { 1.0 } else { dates as f64 / total as f64 };
+    match first_bad {
+        Some(bad) if share < DATE_ROLE_SHARE => DateRole::NotDates(bad, 1.0 - share),
+        _ => {
+            let ty = if with_time { DeclaredType::Datetime } else { DeclaredType::Date };
+            let (data, failed, failed_example) = cast(values, ty, opts);
+            DateRole::Dates(TypedColumn { name: col.name, data, failed, failed_example }, ty)
+        }
+    }
+}
+
 /// Parses one number as inference does: one currency sign or code before or
 /// after, an optional sign, digits with a dot and an exponent, or (when
 /// `decimal_comma`) a decimal comma with groups of three digits separated by
@@ -1017,6 +1066,33 @@ mod tests {
             c.data,
             ColumnData::Datetime(vec![Some(millis(2024, 7, 1, 12, 0, 0, 0))])
         );
+    }
+
+    #[test]
+    fn a_date_role_column_with_a_few_bad_dates_is_dates() {
+        let mut values = vec!["2025-01-01"; 20];
+        values[7] = "2025-02-30";
+        let col = infer_column("d", cells(&values), &opts(None, None));
+        assert!(matches!(col.data, ColumnData::Text(_)));
+        let DateRole::Dates(col, ty) = date_role(col, &opts(None, None)) else { panic!("not dates") };
+        assert_eq!(ty, DeclaredType::Date);
+        assert_eq!((col.failed, col.failed_example), (1, Some((7, "2025-02-30".to_owned()))));
+        let ColumnData::Date(days_read) = col.data else { panic!("not a date column") };
+        assert_eq!((days_read[0], days_read[7]), (Some(days(2025, 1, 1)), None));
+        // With a time somewhere, datetimes.
+        values[3] = "2025-01-01 10:30";
+        let col = infer_column("d", cells(&values), &opts(None, None));
+        let DateRole::Dates(col, ty) = date_role(col, &opts(None, None)) else { panic!("not dates") };
+        assert_eq!((ty, col.failed), (DeclaredType::Datetime, 1));
+    }
+
+    #[test]
+    fn a_date_role_column_of_mostly_other_things_is_not_dates() {
+        let values = ["2025-01-01", "03/25/2024", "12/31/2024", "2025-01-02"];
+        let col = infer_column("d", cells(&values), &opts(None, None));
+        let DateRole::NotDates(bad, share) = date_role(col, &opts(None, None)) else { panic!("dates") };
+        assert_eq!(bad, (1, "03/25/2024".to_owned()));
+        assert_eq!(share, 0.5);
     }
 
     #[test]

@@ -214,25 +214,44 @@ fn read_csv(files: &[PathBuf], src: &Source, csv: &CsvCfg, zone: Zone, notes: &m
     for n in &raw.notes {
         notes.add(format!("{label}: {n}"));
     }
-    let jobs: Vec<(String, csvread::Cells, Option<DeclaredType>)> = raw
+    let jobs: Vec<(String, csvread::Cells, Option<DeclaredType>, bool)> = raw
         .headers
         .iter()
         .zip(std::mem::take(&mut raw.columns))
         .map(|(name, values)| {
             let declared = src.columns.iter().find(|(n, _)| n == name).map(|(_, t)| *t).or_else(|| (name == &src.key).then_some(DeclaredType::String));
-            (name.clone(), values, declared)
+            let is_date = declared.is_none() && date_role == Some(name.as_str());
+            (name.clone(), values, declared, is_date)
         })
         .collect();
     let decimal_comma = csv.decimal_comma;
     // Columns are typed independently: one per core at a time.
-    let typed = crate::par::parallel_map(jobs, move |(name, values, declared)| {
+    let typed = crate::par::parallel_map(jobs, move |(name, values, declared, is_date)| {
         let to_local = |t| zone.to_local(t);
         let opts = InferOptions { decimal_comma, declared, to_local: &to_local };
-        (infer::infer_column(&name, values, &opts), declared)
+        let col = infer::infer_column(&name, values, &opts);
+        // A table's `date` column with a few bad values is dates still:
+        // its role says what it holds, and one typo among thousands of
+        // rows must not turn every date into text.
+        match col.data {
+            ColumnData::Text(_) if is_date => match infer::date_role(col, &opts) {
+                infer::DateRole::Dates(col, ty) => (col, Some(ty), None),
+                infer::DateRole::NotDates(bad, share) => (infer::TypedColumn { name, data: ColumnData::Text(Default::default()), failed: 0, failed_example: None }, None, Some((bad, share))),
+            },
+            _ => (col, declared, None),
+        }
     });
     let mut cols = Vec::with_capacity(typed.len());
-    for (col, declared) in typed {
+    for (col, declared, not_dates) in typed {
         let name = &col.name;
+        if let Some(((row, cell), share)) = not_dates {
+            let at = raw.origin(row).map(|(file, line)| format!("{}:{line}: ", file.display())).unwrap_or_default();
+            bail!(
+                "{at}its `date` column `{name}` holds `{cell}`, which is not a date (dates are YYYY-MM-DD or DD/MM/YYYY, with an optional time); \
+                 {:.0}% of its values are not dates; fix the file, or declare `columns: {{{name}: date}}` in audience.yaml to read every value that is not a date as missing",
+                share * 100.0
+            );
+        }
         if col.failed > 0 {
             let ty = declared.map(DeclaredType::name).unwrap_or("of its type");
             let example = col

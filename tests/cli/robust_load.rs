@@ -307,3 +307,72 @@ fn robust_load_a_number_that_overflows_is_not_a_number() {
     assert_eq!(w.read("out/all.csv"), "email,score,ratio\na@x.fr,1.5,1.5\nb@x.fr,,2\nc@x.fr,-2.5,\n");
     assert!(!out.stderr.contains("inf"), "{}", out.stderr);
 }
+
+// ---------------------------------------------------------------- a table's date column
+
+/// 14,000 orders over two contacts, one a day from 1990 on; `bad` replaces
+/// the dates of the rows for which it returns a value.
+fn many_orders(bad: impl Fn(usize) -> Option<&'static str>) -> String {
+    let start = chrono_days(1990, 1, 1);
+    let mut text = String::from("order_id,email,ordered_at,amount\n");
+    for i in 0..14_000 {
+        let email = if i % 2 == 0 { "a@x.fr" } else { "b@x.fr" };
+        let date = bad(i).map(str::to_string).unwrap_or_else(|| day_text(start + i as i64));
+        text.push_str(&format!("{i},{email},{date},1\n"));
+    }
+    text
+}
+
+/// Days since 1970-01-01 of a date (civil calendar).
+fn chrono_days(y: i64, m: i64, d: i64) -> i64 {
+    let (y, m) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn day_text(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+#[test]
+fn robust_load_one_bad_date_among_14000_orders_is_a_counted_failure() {
+    let contacts = "email\na@x.fr\nb@x.fr\n";
+    // Row 7000 is on line 7002 of the file (after the header).
+    let orders = many_orders(|i| (i == 7000).then_some("2025-02-30"));
+    let seg = "name: recent\nwhere: {field: last_order_date, op: after, value: 2028-04-01}\nexport: {columns: [email, order_count, first_order_date, last_order_date]}\n";
+    let w = Work::project(contacts, &orders, &[("recent", seg)]);
+    let out = w.run(&["run", "recent"]);
+    out.ok().stderr_has("orders: 1 value(s) of column `ordered_at` are not date and were read as missing, first `2025-02-30` on line 7002 of");
+    // 1990-01-01 + 13,999 days = 2028-04-30 (b), + 13,998 = 2028-04-29 (a).
+    assert_eq!(w.read("out/recent.csv"), "email,order_count,first_order_date,last_order_date\na@x.fr,7000,1990-01-01,2028-04-29\nb@x.fr,7000,1990-01-02,2028-04-30\n");
+}
+
+#[test]
+fn robust_load_a_date_column_of_mostly_other_things_names_the_first_and_its_line() {
+    let contacts = "email\na@x.fr\nb@x.fr\n";
+    // American dates: only those whose day is at most 12 read as dates.
+    let orders = "order_id,email,ordered_at,amount\n1,a@x.fr,01/02/2025,1\n2,b@x.fr,03/25/2025,1\n3,a@x.fr,04/30/2025,1\n4,b@x.fr,12/31/2025,1\n";
+    let w = Work::project(contacts, orders, &[]);
+    fails(
+        &w.run(&["run", "all"]),
+        &["table `orders`", "orders.csv:3: its `date` column `ordered_at` holds `03/25/2025`, which is not a date", "75% of its values are not dates", "`columns: {ordered_at: date}`"],
+    );
+    // Declared, as the message says: the values that are not dates are missing.
+    w.file(
+        "audience.yaml",
+        &format!("contacts: {{path: contacts.csv, key: email}}\ntables:\n  orders: {{path: orders.csv, key: email, date: ordered_at, amount: amount, id: order_id, columns: {{ordered_at: date}}}}\n{TAIL}"),
+    );
+    w.run(&["run", "all"]).ok().stderr_has("orders: 3 value(s) of column `ordered_at` are not date and were read as missing, first `03/25/2025` on line 3 of");
+}
