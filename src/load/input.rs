@@ -42,17 +42,12 @@ pub fn regular(path: &Path) -> Result<std::fs::Metadata> {
     let meta = std::fs::metadata(path).with_context(|| format!("{}: cannot read the file", path.display()))?;
     if !meta.is_file() {
         bail!(
-            "{}: not a regular file (it is {}); give the path of an exported file, not of a pipe or a device",
+            "{}: not a regular file (it is {}); give the path of an exported file (check `path` in audience.yaml, or the list's `file:`)",
             path.display(),
             kind(&meta)
         );
     }
     Ok(meta)
-}
-
-/// Whether a path names something that exists but is not a regular file.
-pub fn is_special(path: &Path) -> bool {
-    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
 fn kind(meta: &std::fs::Metadata) -> &'static str {

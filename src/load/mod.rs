@@ -156,7 +156,7 @@ pub fn expand(pattern: &str) -> Result<Vec<PathBuf>> {
         Ok(files)
     } else {
         let p = PathBuf::from(pattern);
-        if input::is_special(&p) {
+        if p.exists() && !p.is_file() {
             input::regular(&p)?;
         }
         if !p.is_file() {
@@ -606,7 +606,7 @@ fn contacts_from_orders(orders: &DataFrame, date: Option<&str>) -> Result<DataFr
 /// contacts key (case ignored), else the first; an e-mail in the first cell
 /// means the file has no header.
 pub fn read_key_list(path: &Path, data: &Dataset, csv: &CsvCfg) -> Result<Vec<String>> {
-    if input::is_special(path) {
+    if path.exists() && !path.is_file() {
         input::regular(path)?;
     }
     if !path.is_file() {

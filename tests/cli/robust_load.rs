@@ -376,3 +376,11 @@ fn robust_load_a_date_column_of_mostly_other_things_names_the_first_and_its_line
     );
     w.run(&["run", "all"]).ok().stderr_has("orders: 3 value(s) of column `ordered_at` are not date and were read as missing, first `03/25/2025` on line 3 of");
 }
+
+#[test]
+fn robust_load_a_folder_as_contacts_is_an_error_naming_it() {
+    let w = Work::project(CONTACTS, ORDERS, &[]);
+    std::fs::remove_file(w.path("contacts.csv")).unwrap();
+    std::fs::create_dir(w.path("contacts.csv")).unwrap();
+    fails(&w.run(&["count"]), &["contacts.csv: not a regular file (it is a folder)"]);
+}
