@@ -19,6 +19,7 @@ fn install_hook() {
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            super::mapped::exit_if_changed();
             if GUARDED.load(Ordering::SeqCst) > 0 {
                 let mut last = LAST.lock().unwrap_or_else(|p| p.into_inner());
                 last.get_or_insert_with(|| payload_text(info.payload()));

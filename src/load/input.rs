@@ -18,8 +18,12 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    fn of(path: &Path, meta: &std::fs::Metadata) -> Snapshot {
+    pub fn of(path: &Path, meta: &std::fs::Metadata) -> Snapshot {
         Snapshot { path: path.to_path_buf(), len: meta.len(), modified: meta.modified().ok() }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// An error when the file is no longer as it was read.

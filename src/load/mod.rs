@@ -6,6 +6,7 @@ mod guard;
 pub mod infer;
 pub mod input;
 pub mod notes;
+mod mapped;
 mod parquet;
 
 use std::collections::HashMap;

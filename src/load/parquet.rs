@@ -2,9 +2,11 @@
 //! scanned lazily with their types brought to what CSV gives (decimals as
 //! floats, timestamps naive in the project's zone, text trimmed).
 //!
-//! Each file is read into memory rather than mapped: a mapped file that
-//! shrinks while it is read kills the process with SIGBUS, which no error
-//! handling can catch.
+//! A file is read into memory rather than mapped, up to [`IN_MEMORY_MAX`]:
+//! a mapped file that shrinks while it is read kills the process with
+//! SIGBUS. Larger files are mapped as before (held whole, a 100M-row export
+//! would outgrow the memory the big runs have), with a SIGBUS handler
+//! ([`super::mapped`]) that turns the crash into an error naming them.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,19 +22,48 @@ use crate::dates::Zone;
 /// Widest decimal polars holds (i128).
 const DECIMAL_DIGITS: usize = 38;
 
+/// Files up to this size are read whole into memory;
+/// `AUDIENCE_PARQUET_IN_MEMORY_MAX` (bytes) sets another bound.
+const IN_MEMORY_MAX: u64 = 256 << 20;
+
+fn in_memory_max() -> u64 {
+    std::env::var("AUDIENCE_PARQUET_IN_MEMORY_MAX").ok().and_then(|v| v.trim().parse().ok()).unwrap_or(IN_MEMORY_MAX)
+}
+
+/// A Parquet file checked and ready to scan.
+enum Checked {
+    Bytes(Vec<u8>),
+    /// Too large to hold: scanned from its path (mapped).
+    Mapped,
+}
+
 fn unreadable(f: &Path, why: impl std::fmt::Display) -> anyhow::Error {
     anyhow!("{}: not a readable Parquet file ({why}); export or copy it again", f.display())
 }
 
-/// Reads a file's bytes and checks its footer: every column chunk it
-/// describes lies within the file, and every column has a type audience
-/// reads. A truncated file is caught here, before polars slices past its end.
-fn read_checked(f: &Path, inputs: &mut Vec<Snapshot>) -> Result<Vec<u8>> {
-    let (bytes, snapshot) = input::read(f)?;
-    inputs.push(snapshot);
-    let len = bytes.len() as u64;
+/// Reads a file (whole when small) and checks its footer.
+fn read_checked(f: &Path, inputs: &mut Vec<Snapshot>) -> Result<Checked> {
+    let meta = input::regular(f)?;
+    if meta.len() <= in_memory_max() {
+        let (bytes, snapshot) = input::read(f)?;
+        inputs.push(snapshot);
+        check_footer(f, std::io::Cursor::new(&bytes[..]), bytes.len() as u64)?;
+        return Ok(Checked::Bytes(bytes));
+    }
+    let snapshot = Snapshot::of(f, &meta);
+    inputs.push(snapshot.clone());
+    let file = std::fs::File::open(f).map_err(|e| anyhow!("{}: cannot read the file: {e}", f.display()))?;
+    check_footer(f, file, meta.len())?;
+    super::mapped::watch(snapshot);
+    Ok(Checked::Mapped)
+}
+
+/// Checks a file's footer: every column chunk it describes lies within the
+/// file's `len` bytes, and every column has a type audience reads. A
+/// truncated file is caught here, before polars reads past its end.
+fn check_footer<R: polars::io::mmap::MmapBytesReader>(f: &Path, reader: R, len: u64) -> Result<()> {
     let checked = guard::catch(|| -> Result<()> {
-        let mut reader = ParquetReader::new(std::io::Cursor::new(&bytes[..]));
+        let mut reader = ParquetReader::new(reader);
         let md = reader.get_metadata().map_err(|e| unreadable(f, e))?.clone();
         for rg in &md.row_groups {
             for range in rg.byte_ranges_iter() {
@@ -60,15 +91,17 @@ fn read_checked(f: &Path, inputs: &mut Vec<Snapshot>) -> Result<Vec<u8>> {
         }
         Ok(())
     });
-    checked.unwrap_or_else(|panic| Err(unreadable(f, panic)))?;
-    Ok(bytes)
+    checked.unwrap_or_else(|panic| Err(unreadable(f, panic)))
 }
 
 /// One file as a lazy scan over its bytes, with its schema.
 fn scan_one(f: &Path, inputs: &mut Vec<Snapshot>) -> Result<(LazyFrame, Schema)> {
-    let bytes = read_checked(f, inputs)?;
+    let checked = read_checked(f, inputs)?;
     let scanned = guard::catch(|| -> PolarsResult<(LazyFrame, Schema)> {
-        let sources = ScanSources::Buffers(Arc::from(vec![bytes.into()]));
+        let sources = match checked {
+            Checked::Bytes(bytes) => ScanSources::Buffers(Arc::from(vec![bytes.into()])),
+            Checked::Mapped => ScanSources::Paths(vec![PlRefPath::try_from_path(f)?].into()),
+        };
         let hive_options = HiveOptions { enabled: Some(false), ..Default::default() };
         let args = ScanArgsParquet { glob: false, hive_options, ..Default::default() };
         let mut lf = LazyFrame::scan_parquet_sources(sources, args)?;

@@ -384,3 +384,18 @@ fn robust_load_a_folder_as_contacts_is_an_error_naming_it() {
     std::fs::create_dir(w.path("contacts.csv")).unwrap();
     fails(&w.run(&["count"]), &["contacts.csv: not a regular file (it is a folder)"]);
 }
+
+#[test]
+fn robust_load_large_parquet_files_are_mapped_and_checked_the_same() {
+    // Files above AUDIENCE_PARQUET_IN_MEMORY_MAX bytes are mapped, not read
+    // whole: the same checks and types apply.
+    let mapped = [("AUDIENCE_PARQUET_IN_MEMORY_MAX", "0")];
+    let head = "tables:\n  orders: {path: orders_decimal128.parquet, key: email, date: ordered_at, amount: amount, id: order_id}\n";
+    let w = with_fixtures(head, &["orders_decimal128.parquet"], &[("spent", SPENT)]);
+    w.run_env(&mapped, &["run", "spent"]).ok();
+    assert_eq!(w.read("out/spent.csv"), "email,total_spent,order_count\na@x.fr,30.75,2\nb@x.fr,12345678901.75,2\n");
+    let w = with_fixtures("contacts: {path: cut_data.parquet, key: email}\n", &["cut_data.parquet"], &[]);
+    fails(&w.run_env(&mapped, &["run", "all"]), &["cut_data.parquet: the Parquet file is cut short"]);
+    let w = with_fixtures("contacts: {path: truncated.parquet, key: email}\n", &["truncated.parquet"], &[]);
+    fails(&w.run_env(&mapped, &["run", "all"]), &["truncated.parquet: not a readable Parquet file"]);
+}
