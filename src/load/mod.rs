@@ -236,23 +236,26 @@ fn read_csv(files: &[PathBuf], src: &Source, csv: &CsvCfg, zone: Zone, notes: &m
         // rows must not turn every date into text.
         match col.data {
             ColumnData::Text(_) if is_date => match infer::date_role(col, &opts) {
-                infer::DateRole::Dates(col, ty) => (col, Some(ty), None),
-                infer::DateRole::NotDates(bad, share) => (infer::TypedColumn { name, data: ColumnData::Text(Default::default()), failed: 0, failed_example: None }, None, Some((bad, share))),
+                infer::DateRole::Dates(col, ty) => Ok((col, Some(ty))),
+                infer::DateRole::NotDates(bad, share) => Err((name, bad, share)),
             },
-            _ => (col, declared, None),
+            _ => Ok((col, declared)),
         }
     });
     let mut cols = Vec::with_capacity(typed.len());
-    for (col, declared, not_dates) in typed {
+    for typed in typed {
+        let (col, declared) = match typed {
+            Ok(typed) => typed,
+            Err((name, (row, cell), share)) => {
+                let at = raw.origin(row).map(|(file, line)| format!("{}:{line}: ", file.display())).unwrap_or_default();
+                bail!(
+                    "{at}its `date` column `{name}` holds `{cell}`, which is not a date (dates are YYYY-MM-DD or DD/MM/YYYY, with an optional time); \
+                     {:.0}% of its values are not dates; fix the file, or declare `columns: {{{name}: date}}` in audience.yaml to read every value that is not a date as missing",
+                    share * 100.0
+                );
+            }
+        };
         let name = &col.name;
-        if let Some(((row, cell), share)) = not_dates {
-            let at = raw.origin(row).map(|(file, line)| format!("{}:{line}: ", file.display())).unwrap_or_default();
-            bail!(
-                "{at}its `date` column `{name}` holds `{cell}`, which is not a date (dates are YYYY-MM-DD or DD/MM/YYYY, with an optional time); \
-                 {:.0}% of its values are not dates; fix the file, or declare `columns: {{{name}: date}}` in audience.yaml to read every value that is not a date as missing",
-                share * 100.0
-            );
-        }
         if col.failed > 0 {
             let ty = declared.map(DeclaredType::name).unwrap_or("of its type");
             let example = col
