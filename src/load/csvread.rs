@@ -11,7 +11,9 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
+
+use super::input::Snapshot;
 
 /// Separators `separator: auto` chooses from, in order of preference on a tie.
 const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
@@ -49,6 +51,9 @@ pub struct RawTable {
     /// The files read, in order, each with its number of rows: row `i` comes
     /// from the file whose range holds it (see [`RawTable::origin`]).
     pub files: Vec<(PathBuf, usize)>,
+    /// What each file was when it was read, to check later that it has not
+    /// changed.
+    pub inputs: Vec<Snapshot>,
 }
 
 /// One column's cells, trimmed, end to end in a few buffers (one per piece
@@ -185,7 +190,7 @@ impl RawTable {
 /// Reads one CSV file into trimmed text cells.
 pub fn read_csv(path: &Path, dialect: &CsvDialect) -> Result<RawTable> {
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).with_context(|| format!("{file}: cannot read the file"))?;
+    let (bytes, snapshot) = super::input::read(path)?;
     let mut notes = Vec::new();
     let text = decode(bytes, dialect.encoding, &file, &mut notes)?;
     let separator = dialect.separator.unwrap_or_else(|| detect_separator(&text));
@@ -224,6 +229,7 @@ pub fn read_csv(path: &Path, dialect: &CsvDialect) -> Result<RawTable> {
         row_lines,
         notes,
         files: vec![(path.to_path_buf(), rows)],
+        inputs: vec![snapshot],
     })
 }
 
@@ -284,6 +290,7 @@ pub fn read_csv_files(paths: &[PathBuf], dialect: &CsvDialect) -> Result<RawTabl
         table.row_lines.extend(other.row_lines);
         table.notes.extend(other.notes);
         table.files.extend(other.files);
+        table.inputs.extend(other.inputs);
     }
     if !problems.is_empty() {
         bail!(
@@ -365,10 +372,20 @@ fn separator_counts(sample: &str, sep: u8) -> Vec<usize> {
     counts
 }
 
-/// Bytes to text following `encoding`; a UTF-8 BOM is dropped.
+/// Bytes to text following `encoding`; a UTF-8 BOM is dropped. A UTF-16
+/// BOM says the file is UTF-16 whatever `encoding` says: no UTF-8 or
+/// Windows-1252 text starts with those bytes.
 fn decode(mut bytes: Vec<u8>, encoding: Encoding, file: &str, notes: &mut Vec<String>) -> Result<String> {
     if bytes.starts_with(b"\xEF\xBB\xBF") {
         bytes.drain(..3);
+    }
+    for (bom, utf16, name) in [(b"\xFF\xFE", encoding_rs::UTF_16LE, "UTF-16LE"), (b"\xFE\xFF", encoding_rs::UTF_16BE, "UTF-16BE")] {
+        if bytes.starts_with(bom) {
+            return utf16
+                .decode_without_bom_handling_and_without_replacement(&bytes[2..])
+                .map(|text| text.into_owned())
+                .ok_or_else(|| anyhow!("{file}: the file starts with a {name} byte order mark but is not valid {name}; save it again as UTF-8"));
+        }
     }
     let windows_1252 = |bytes: &[u8]| {
         encoding_rs::WINDOWS_1252
@@ -383,8 +400,18 @@ fn decode(mut bytes: Vec<u8>, encoding: Encoding, file: &str, notes: &mut Vec<St
         Encoding::Auto => match String::from_utf8(bytes) {
             Ok(text) => Ok(text),
             Err(e) => {
+                let bytes = e.as_bytes();
+                if holds_utf8_letters(bytes) {
+                    let at = e.utf8_error().valid_up_to();
+                    let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+                    bail!(
+                        "{file}:{line}: the file mixes two encodings: it holds UTF-8 accented letters, but byte 0x{:02X} on this line \
+                         is not UTF-8; fix the file (save it again as UTF-8), or set `csv.encoding` (utf-8 or windows-1252) in audience.yaml",
+                        bytes[at]
+                    );
+                }
                 notes.push(format!("{file}: read as Windows-1252 (not valid UTF-8)"));
-                Ok(windows_1252(e.as_bytes()))
+                Ok(windows_1252(bytes))
             }
         },
         Encoding::Utf8 => match String::from_utf8(bytes) {
@@ -401,6 +428,15 @@ fn decode(mut bytes: Vec<u8>, encoding: Encoding, file: &str, notes: &mut Vec<St
             }
         },
     }
+}
+
+/// Whether invalid UTF-8 still holds letters written as valid UTF-8
+/// multi-byte sequences (`é` as C3 A9): then it is UTF-8 with a stray byte,
+/// not Windows-1252, whose accented letters are single bytes (only an
+/// accented capital followed by a symbol, as `Ã©`, looks like UTF-8 there,
+/// and text rarely holds one). UTF-8 symbols alone (`€`) do not count.
+fn holds_utf8_letters(bytes: &[u8]) -> bool {
+    bytes.utf8_chunks().any(|chunk| chunk.valid().chars().any(|c| !c.is_ascii() && c.is_alphabetic()))
 }
 
 /// Header names trimmed and checked: none empty, none twice. Empty names at
@@ -944,6 +980,37 @@ mod tests {
         // "é" in UTF-8 read as Windows-1252 is mojibake, as asked.
         let path = write(&dir, "d.csv", "name\nRené\n".as_bytes());
         assert_eq!(strings(&read_csv(&path, &cp).unwrap().columns[0]), [s("RenÃ©")]);
+    }
+
+    #[test]
+    fn one_stray_byte_in_utf8_is_an_error_naming_its_line() {
+        let e = read(&[&b"name;city\n"[..], "René;Chambéry\n".as_bytes(), b"Zo\xe9;Lyon\x96\n"].concat()).unwrap_err().to_string();
+        assert!(e.contains("orders.csv:3: the file mixes two encodings"), "{e}");
+        assert!(e.contains("byte 0xE9"), "{e}");
+        assert!(e.contains("`csv.encoding`"), "{e}");
+        // Said to be Windows-1252, it is read so (the UTF-8 letters as mojibake).
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "m.csv", &[&b"name\n"[..], "René\n".as_bytes(), b"Zo\xe9\x96\n"].concat());
+        let cp = CsvDialect { separator: None, encoding: Encoding::Windows1252 };
+        assert_eq!(strings(&read_csv(&path, &cp).unwrap().columns[0]), [s("RenÃ©"), s("Zoé–")]);
+        // A UTF-8 symbol alone does not make a Windows-1252 file UTF-8.
+        let t = read(&[&b"price;city\n"[..], "12 €".as_bytes(), b";Orl\xe9ans\n"].concat()).unwrap();
+        assert_eq!(col(&t, "city"), [s("Orléans")]);
+    }
+
+    #[test]
+    fn utf16_with_its_bom_is_read_as_utf16() {
+        let text = "email;city\r\na@x.fr;Chambéry\r\n";
+        let le: Vec<u8> = [0xFF, 0xFE].into_iter().chain(text.encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        let be: Vec<u8> = [0xFE, 0xFF].into_iter().chain(text.encode_utf16().flat_map(u16::to_be_bytes)).collect();
+        for bytes in [le, be] {
+            let t = read(&bytes).unwrap();
+            assert_eq!(t.headers, ["email", "city"]);
+            assert_eq!(col(&t, "city"), [s("Chambéry")]);
+            assert!(t.notes.is_empty());
+        }
+        let e = read(&[0xFF, 0xFE, b'a', 0x00, 0x00, 0xD8]).unwrap_err().to_string();
+        assert!(e.contains("orders.csv: the file starts with a UTF-16LE byte order mark but is not valid UTF-16LE"), "{e}");
     }
 
     #[test]

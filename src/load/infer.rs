@@ -97,6 +97,55 @@ pub fn infer_column(
     }
 }
 
+/// Share of a `date` column's values that must be dates for the rest to be
+/// read as missing: below it, the column is more likely in a format that is
+/// not read (American dates, say) than dates with a few typos.
+const DATE_ROLE_SHARE: f64 = 0.9;
+
+/// A table's `date` column that inference left as text, typed again.
+pub enum DateRole {
+    /// Dates (or datetimes) but for a few values, which are failed casts.
+    Dates(TypedColumn, DeclaredType),
+    /// Too few dates: the first value that is not one (row, text) and the
+    /// share of values that are not dates.
+    NotDates((usize, String), f64),
+}
+
+/// Retypes a `date` column that inference made text because some values
+/// are not dates: with at least 90% of its non-empty values dates, it is a
+/// date column (datetime when any has a time) whose other values are
+/// failed casts, counted as for a declared type.
+pub fn date_role(col: TypedColumn, opts: &InferOptions) -> DateRole {
+    let ColumnData::Text(values) = col.data else {
+        return DateRole::Dates(col, DeclaredType::Date);
+    };
+    let (mut total, mut dates, mut with_time) = (0usize, 0usize, false);
+    let mut first_bad = None;
+    for (i, v) in values.iter().enumerate() {
+        let Some(v) = v else { continue };
+        total += 1;
+        match parse_temporal(v) {
+            Some(Temporal::DateTime(..)) | Some(Temporal::Zero { with_time: true }) => {
+                dates += 1;
+                with_time = true;
+            }
+            Some(_) => dates += 1,
+            None => {
+                first_bad.get_or_insert_with(|| (i, v.to_owned()));
+            }
+        }
+    }
+    let share = if total == 0 { 1.0 } else { dates as f64 / total as f64 };
+    match first_bad {
+        Some(bad) if share < DATE_ROLE_SHARE => DateRole::NotDates(bad, 1.0 - share),
+        _ => {
+            let ty = if with_time { DeclaredType::Datetime } else { DeclaredType::Date };
+            let (data, failed, failed_example) = cast(values, ty, opts);
+            DateRole::Dates(TypedColumn { name: col.name, data, failed, failed_example }, ty)
+        }
+    }
+}
+
 /// Parses one number as inference does: one currency sign or code before or
 /// after, an optional sign, digits with a dot and an exponent, or (when
 /// `decimal_comma`) a decimal comma with groups of three digits separated by
@@ -115,7 +164,17 @@ pub fn parse_number(s: &str, decimal_comma: bool) -> Option<f64> {
     } else {
         return None;
     };
+    // `1e309` overflows to infinity: no export means that by it.
+    if !value.is_finite() {
+        return None;
+    }
     Some(if negative { -value } else { value })
+}
+
+/// Whether a number of this form could overflow f64 (an exponent, or more
+/// digits than f64's range has): only those are parsed to find out.
+fn may_overflow(core: &str) -> bool {
+    core.len() > 300 || core.bytes().any(|b| b == b'e' || b == b'E')
 }
 
 /// Shortest decimal text of a float: `12.0` is "12", `12.5` is "12.5".
@@ -168,10 +227,10 @@ fn kinds(s: &str, possible: u16) -> (u16, bool) {
     if let Some((negative, core)) = number.filter(|&(negative, core)| !too_long(core, negative)) {
         if is_int(core, negative).is_some() {
             bits |= INT | FLOAT | COMMA | ANY_NUMBER;
-        } else if is_dot_number(core) {
+        } else if is_dot_number(core) && !(may_overflow(core) && parse_number(s, false).is_none()) {
             bits |= FLOAT | ANY_NUMBER;
         }
-        if is_comma_number(core) {
+        if is_comma_number(core) && !(may_overflow(core) && parse_number(s, true).is_none()) {
             bits |= COMMA | ANY_NUMBER;
             has_comma = core.contains(',');
         }
@@ -787,6 +846,27 @@ mod tests {
     }
 
     #[test]
+    fn a_number_that_overflows_is_not_a_number() {
+        assert_eq!(parse_number("1e309", false), None);
+        assert_eq!(parse_number("-1e309", true), None);
+        assert_eq!(parse_number("1e308", false), Some(1e308));
+        assert_eq!(parse_number(&"9".repeat(400), false), None);
+        // It does not make a column float...
+        assert_eq!(infer_auto("n", &["1.5", "1e309"]), text(&["1.5", "1e309"]));
+        assert_eq!(infer_auto("n", &["1.5", "-1E400"]), text(&["1.5", "-1E400"]));
+        assert_eq!(
+            infer_auto("n", &["1.5", "1e308", "1e-400"]),
+            ColumnData::Float(vec![Some(1.5), Some(1e308), Some(0.0)])
+        );
+        // ...and under a declared float or int it is a failed cast.
+        let c = infer_column("n", cells(&["2", "1e309"]), &opts(None, Some(DeclaredType::Float)));
+        assert_eq!(c.data, ColumnData::Float(vec![Some(2.0), None]));
+        assert_eq!((c.failed, c.failed_example), (1, Some((1, "1e309".to_owned()))));
+        let c = infer_column("n", cells(&["1e309"]), &opts(None, Some(DeclaredType::Int)));
+        assert_eq!((c.data, c.failed), (ColumnData::Int(vec![None]), 1));
+    }
+
+    #[test]
     fn leading_zeros_keep_a_column_text() {
         for v in ["01000", "0612345678", "-01", "01,5", "00.5", "0 612"] {
             assert_eq!(infer_auto("code", &["12", v]), text(&["12", v]), "{v}");
@@ -986,6 +1066,33 @@ mod tests {
             c.data,
             ColumnData::Datetime(vec![Some(millis(2024, 7, 1, 12, 0, 0, 0))])
         );
+    }
+
+    #[test]
+    fn a_date_role_column_with_a_few_bad_dates_is_dates() {
+        let mut values = vec!["2025-01-01"; 20];
+        values[7] = "2025-02-30";
+        let col = infer_column("d", cells(&values), &opts(None, None));
+        assert!(matches!(col.data, ColumnData::Text(_)));
+        let DateRole::Dates(col, ty) = date_role(col, &opts(None, None)) else { panic!("not dates") };
+        assert_eq!(ty, DeclaredType::Date);
+        assert_eq!((col.failed, col.failed_example), (1, Some((7, "2025-02-30".to_owned()))));
+        let ColumnData::Date(days_read) = col.data else { panic!("not a date column") };
+        assert_eq!((days_read[0], days_read[7]), (Some(days(2025, 1, 1)), None));
+        // With a time somewhere, datetimes.
+        values[3] = "2025-01-01 10:30";
+        let col = infer_column("d", cells(&values), &opts(None, None));
+        let DateRole::Dates(col, ty) = date_role(col, &opts(None, None)) else { panic!("not dates") };
+        assert_eq!((ty, col.failed), (DeclaredType::Datetime, 1));
+    }
+
+    #[test]
+    fn a_date_role_column_of_mostly_other_things_is_not_dates() {
+        let values = ["2025-01-01", "03/25/2024", "12/31/2024", "2025-01-02"];
+        let col = infer_column("d", cells(&values), &opts(None, None));
+        let DateRole::NotDates(bad, share) = date_role(col, &opts(None, None)) else { panic!("dates") };
+        assert_eq!(bad, (1, "03/25/2024".to_owned()));
+        assert_eq!(share, 0.5);
     }
 
     #[test]

@@ -2,8 +2,12 @@
 //! normalised here, once, and every anomaly is counted into the data notes.
 
 pub mod csvread;
+mod guard;
 pub mod infer;
+pub mod input;
 pub mod notes;
+mod mapped;
+mod parquet;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -16,6 +20,7 @@ use crate::diag::did_you_mean;
 use crate::project::{CsvCfg, EmailKey, Project, Source, TableCfg};
 use csvread::CsvDialect;
 use infer::{ColumnData, DeclaredType, InferOptions, TypedColumn};
+use input::Snapshot;
 pub use notes::Notes;
 
 /// Name of the normalised key column in every frame.
@@ -140,15 +145,21 @@ pub fn expand(pattern: &str) -> Result<Vec<PathBuf>> {
         let mut files: Vec<PathBuf> = glob::glob(pattern)
             .with_context(|| format!("`{pattern}` is not a valid glob pattern"))?
             .filter_map(Result::ok)
-            .filter(|p| p.is_file())
+            .filter(|p| !p.is_dir())
             .collect();
         files.sort();
+        for f in &files {
+            input::regular(f)?;
+        }
         if files.is_empty() {
             bail!("no file matches `{pattern}` (check `path` in audience.yaml)");
         }
         Ok(files)
     } else {
         let p = PathBuf::from(pattern);
+        if p.exists() && !p.is_file() {
+            input::regular(&p)?;
+        }
         if !p.is_file() {
             bail!("{pattern}: file not found (check `path` in audience.yaml, relative to the project file's folder)");
         }
@@ -161,9 +172,10 @@ fn is_parquet(p: &Path) -> bool {
 }
 
 /// Opens a source as a typed lazy frame. CSV is parsed here, whole; Parquet
-/// only has its schema read, and its data is scanned when a query runs. The
-/// key column is always text.
-pub fn read_source(src: &Source, csv: &CsvCfg, zone: Zone, notes: &mut Notes, label: &str) -> Result<(LazyFrame, Vec<(String, FieldType)>)> {
+/// only has its footer read, and its data is scanned when a query runs. The
+/// key column is always text. `date_role` names the column a table reads as
+/// its `date`. Each file read is added to `inputs`.
+pub fn read_source(src: &Source, csv: &CsvCfg, zone: Zone, notes: &mut Notes, label: &str, date_role: Option<&str>, inputs: &mut Vec<Snapshot>) -> Result<(LazyFrame, Vec<(String, FieldType)>)> {
     let files = expand(&src.path)?;
     let parquet = files.iter().filter(|f| is_parquet(f)).count();
     if parquet != 0 && parquet != files.len() {
@@ -177,9 +189,9 @@ pub fn read_source(src: &Source, csv: &CsvCfg, zone: Zone, notes: &mut Notes, la
     }
     let display = files.first().map(|f| f.display().to_string()).unwrap_or_default();
     let (lf, schema) = if parquet > 0 {
-        scan_parquet(&files, &src.key)?
+        parquet::scan(&files, &src.key, zone, notes, label, inputs)?
     } else {
-        let df = read_csv(&files, src, csv, zone, notes, label)?;
+        let df = read_csv(&files, src, csv, zone, notes, label, date_role, inputs)?;
         let schema = df.schema().as_ref().clone();
         (df.lazy(), schema)
     };
@@ -192,33 +204,57 @@ pub fn read_source(src: &Source, csv: &CsvCfg, zone: Zone, notes: &mut Notes, la
     Ok((lf, types))
 }
 
-fn read_csv(files: &[PathBuf], src: &Source, csv: &CsvCfg, zone: Zone, notes: &mut Notes, label: &str) -> Result<DataFrame> {
+#[allow(clippy::too_many_arguments)]
+fn read_csv(files: &[PathBuf], src: &Source, csv: &CsvCfg, zone: Zone, notes: &mut Notes, label: &str, date_role: Option<&str>, inputs: &mut Vec<Snapshot>) -> Result<DataFrame> {
     let dialect = CsvDialect { separator: csv.separator, encoding: csv.encoding.clone() };
     let started = std::time::Instant::now();
     let mut raw = csvread::read_csv_files(files, &dialect)?;
+    inputs.append(&mut raw.inputs);
     crate::session::timing(&format!("load: {label}: parse"), started);
     let started = std::time::Instant::now();
     for n in &raw.notes {
         notes.add(format!("{label}: {n}"));
     }
-    let jobs: Vec<(String, csvread::Cells, Option<DeclaredType>)> = raw
+    let jobs: Vec<(String, csvread::Cells, Option<DeclaredType>, bool)> = raw
         .headers
         .iter()
         .zip(std::mem::take(&mut raw.columns))
         .map(|(name, values)| {
             let declared = src.columns.iter().find(|(n, _)| n == name).map(|(_, t)| *t).or_else(|| (name == &src.key).then_some(DeclaredType::String));
-            (name.clone(), values, declared)
+            let is_date = declared.is_none() && date_role == Some(name.as_str());
+            (name.clone(), values, declared, is_date)
         })
         .collect();
     let decimal_comma = csv.decimal_comma;
     // Columns are typed independently: one per core at a time.
-    let typed = crate::par::parallel_map(jobs, move |(name, values, declared)| {
+    let typed = crate::par::parallel_map(jobs, move |(name, values, declared, is_date)| {
         let to_local = |t| zone.to_local(t);
         let opts = InferOptions { decimal_comma, declared, to_local: &to_local };
-        (infer::infer_column(&name, values, &opts), declared)
+        let col = infer::infer_column(&name, values, &opts);
+        // A table's `date` column with a few bad values is dates still:
+        // its role says what it holds, and one typo among thousands of
+        // rows must not turn every date into text.
+        match col.data {
+            ColumnData::Text(_) if is_date => match infer::date_role(col, &opts) {
+                infer::DateRole::Dates(col, ty) => Ok((col, Some(ty))),
+                infer::DateRole::NotDates(bad, share) => Err((name, bad, share)),
+            },
+            _ => Ok((col, declared)),
+        }
     });
     let mut cols = Vec::with_capacity(typed.len());
-    for (col, declared) in typed {
+    for typed in typed {
+        let (col, declared) = match typed {
+            Ok(typed) => typed,
+            Err((name, (row, cell), share)) => {
+                let at = raw.origin(row).map(|(file, line)| format!("{}:{line}: ", file.display())).unwrap_or_default();
+                bail!(
+                    "{at}its `date` column `{name}` holds `{cell}`, which is not a date (dates are YYYY-MM-DD or DD/MM/YYYY, with an optional time); \
+                     {:.0}% of its values are not dates; fix the file, or declare `columns: {{{name}: date}}` in audience.yaml to read every value that is not a date as missing",
+                    share * 100.0
+                );
+            }
+        };
         let name = &col.name;
         if col.failed > 0 {
             let ty = declared.map(DeclaredType::name).unwrap_or("of its type");
@@ -253,53 +289,6 @@ fn to_polars(col: TypedColumn) -> Column {
             .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
             .expect("i64 to datetime"),
     }
-}
-
-/// A lazy scan of Parquet files, cleaned as CSV is: text trimmed, blanks missing, datetimes in ms, other types as text, the
-/// key as text. Only the schema is read now.
-fn scan_parquet(files: &[PathBuf], key: &str) -> Result<(LazyFrame, Schema)> {
-    let mut scans = Vec::new();
-    let mut first: Option<Vec<PlSmallStr>> = None;
-    for f in files {
-        let path = PlRefPath::try_from_path(f).map_err(|e| anyhow!("{}: {e}", f.display()))?;
-        let args = ScanArgsParquet { glob: false, ..Default::default() };
-        let mut lf = LazyFrame::scan_parquet(path, args).map_err(|e| anyhow!("{}: not a readable Parquet file ({e})", f.display()))?;
-        let schema = lf.collect_schema().map_err(|e| anyhow!("{}: not a readable Parquet file ({e})", f.display()))?;
-        let names: Vec<PlSmallStr> = schema.iter_names().cloned().collect();
-        match &first {
-            None => first = Some(names),
-            Some(want) => {
-                let (mut a, mut b) = (names.clone(), want.clone());
-                a.sort();
-                b.sort();
-                if a != b {
-                    bail!("{}: its columns differ from the first file of the glob; a glob joins files with the same columns", f.display());
-                }
-                lf = lf.select(want.iter().map(|n| col(n.clone())).collect::<Vec<_>>());
-            }
-        }
-        scans.push((lf, schema));
-    }
-    let schema = scans[0].1.clone();
-    let lf = if scans.len() == 1 {
-        scans.pop().expect("one").0
-    } else {
-        concat(scans.into_iter().map(|(lf, _)| lf).collect::<Vec<_>>(), UnionArgs::default())?
-    };
-    let mut exprs = Vec::new();
-    let mut out = Schema::default();
-    for (name, dt) in schema.iter() {
-        let c = col(name.clone());
-        let (e, t) = match dt {
-            DataType::String => (clean_text(c, false), DataType::String),
-            DataType::Datetime(_, _) => (c.cast(DataType::Datetime(TimeUnit::Milliseconds, None)), DataType::Datetime(TimeUnit::Milliseconds, None)),
-            dt if name.as_str() != key && (dt.is_primitive_numeric() || matches!(dt, DataType::Boolean | DataType::Date)) => (c, dt.clone()),
-            _ => (clean_text(c.cast(DataType::String), false), DataType::String),
-        };
-        exprs.push(e.alias(name.clone()));
-        out.insert(name.clone(), t);
-    }
-    Ok((lf.select(exprs), out))
 }
 
 /// Text trimmed, an empty text missing, and for e-mail keys lower case.
@@ -372,6 +361,17 @@ fn is_email_key(df: &DataFrame, key: &str, setting: EmailKey) -> Result<bool> {
 
 /// Loads the contacts and every table of the project.
 pub fn load(project: &Project) -> Result<Dataset> {
+    let mut inputs = Vec::new();
+    let data = load_inputs(project, &mut inputs)?;
+    // An export rewritten after it was read (a second file of a glob written
+    // while the first was parsed) would mix two states of the data.
+    for snapshot in &inputs {
+        snapshot.check()?;
+    }
+    Ok(data)
+}
+
+fn load_inputs(project: &Project, inputs: &mut Vec<Snapshot>) -> Result<Dataset> {
     let started = std::time::Instant::now();
     let mut notes = Notes::default();
     let mut raw_tables = Vec::new();
@@ -380,11 +380,13 @@ pub fn load(project: &Project) -> Result<Dataset> {
     let mut read: HashMap<String, (LazyFrame, Vec<(String, FieldType)>)> = HashMap::new();
     for t in &project.tables {
         let label = t.name.clone();
-        let source_key = source_key(&t.source);
+        // The `date` role types its column: the same export read for
+        // another role is typed again.
+        let source_key = format!("{}|{:?}", source_key(&t.source), t.date);
         let (mut lf, mut types) = match read.get(&source_key) {
             Some(hit) => hit.clone(),
             None => {
-                let loaded = read_source(&t.source, &project.csv, project.zone, &mut notes, &label).with_context(|| format!("table `{}`", t.name))?;
+                let loaded = read_source(&t.source, &project.csv, project.zone, &mut notes, &label, t.date.as_deref(), inputs).with_context(|| format!("table `{}`", t.name))?;
                 read.insert(source_key, loaded.clone());
                 loaded
             }
@@ -394,7 +396,7 @@ pub fn load(project: &Project) -> Result<Dataset> {
         for (c, want) in [(&t.date, DataType::Date), (&t.amount, DataType::Float64)] {
             let Some(c) = c else { continue };
             let Some(entry) = types.iter_mut().find(|(n, _)| n == c) else { continue };
-            if entry.1 == FieldType::Text && all_missing(&lf, c)? {
+            if entry.1 == FieldType::Text && all_missing(&lf, c).map_err(|e| anyhow!("table `{}`: {}: {e}", t.name, t.source.path))? {
                 lf = lf.with_column(col(c.as_str()).cast(want.clone()));
                 entry.1 = FieldType::of(&want);
             }
@@ -424,8 +426,8 @@ pub fn load(project: &Project) -> Result<Dataset> {
 
     let (contacts, columns, key_column, email_key, consent) = match &project.contacts {
         Some(c) => {
-            let (lf, types) = read_source(&c.source, &project.csv, project.zone, &mut notes, "contacts").context("contacts")?;
-            let df = crate::engine::run_query(lf).map_err(|e| anyhow!("contacts: {}: {e}", c.source.path))?;
+            let (lf, types) = read_source(&c.source, &project.csv, project.zone, &mut notes, "contacts", None, inputs).context("contacts")?;
+            let df = guarded(|| Ok(crate::engine::run_query(lf)?)).map_err(|e| anyhow!("contacts: {}: {e}", c.source.path))?;
             let email = is_email_key(&df, &c.source.key, c.email_key)?;
             let df = crate::engine::run_in_memory(keyed(df.lazy(), &c.source.key, email))?;
             let df = dedupe_contacts(df, &c.source.key, &mut notes)?;
@@ -440,7 +442,7 @@ pub fn load(project: &Project) -> Result<Dataset> {
         None => {
             let pos = raw_tables.iter().position(|(t, _, _)| t.name == "orders").ok_or_else(|| anyhow!("no contacts and no `orders` table"))?;
             let (t, lf, types) = &raw_tables[pos];
-            let df = lf.clone().collect().map_err(|e| anyhow!("table `orders`: {}: {e}", t.source.path))?;
+            let df = guarded(|| Ok(lf.clone().collect()?)).map_err(|e| anyhow!("table `orders`: {}: {e}", t.source.path))?;
             let email = is_email_key(&df, &t.source.key, EmailKey::Auto)?;
             let keyed = with_keys(df, &t.source.key, email, &mut Notes::default(), "orders")?;
             let contacts = contacts_from_orders(&keyed, t.date.as_deref())?;
@@ -459,7 +461,7 @@ pub fn load(project: &Project) -> Result<Dataset> {
         let counts = match counted.get(&source_key) {
             Some(c) => *c,
             None => {
-                let c = key_counts(&lf, &known).with_context(|| format!("table `{}`", cfg.name))?;
+                let c = guarded(|| key_counts(&lf, &known)).map_err(|e| anyhow!("table `{}`: {}: {e}", cfg.name, cfg.source.path))?;
                 counted.insert(source_key.clone(), c);
                 c
             }
@@ -483,7 +485,16 @@ fn source_key(src: &Source) -> String {
     format!("{}|{}|{:?}", src.path, src.key, src.columns)
 }
 
+/// Runs a query over an export; a panic in polars becomes an error.
+fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    guard::catch(f).unwrap_or_else(|panic| Err(anyhow!("the file cannot be read ({panic}); export or copy it again")))
+}
+
 fn all_missing(lf: &LazyFrame, c: &str) -> Result<bool> {
+    guarded(|| all_missing_unguarded(lf, c))
+}
+
+fn all_missing_unguarded(lf: &LazyFrame, c: &str) -> Result<bool> {
     let out = lf.clone().select([col(c).null_count().cast(DataType::UInt64).alias("n"), len().cast(DataType::UInt64).alias("len")]).collect()?;
     let get = |n: &str| out.column(n).ok().and_then(|c| c.u64().ok()?.get(0)).unwrap_or(0);
     Ok(get("n") == get("len"))
@@ -599,12 +610,18 @@ fn contacts_from_orders(orders: &DataFrame, date: Option<&str>) -> Result<DataFr
 /// contacts key (case ignored), else the first; an e-mail in the first cell
 /// means the file has no header.
 pub fn read_key_list(path: &Path, data: &Dataset, csv: &CsvCfg) -> Result<Vec<String>> {
+    if path.exists() && !path.is_file() {
+        input::regular(path)?;
+    }
     if !path.is_file() {
         bail!("{}: list file not found", path.display());
     }
     let mut keys: Vec<String> = Vec::new();
+    let mut inputs = Vec::new();
     if is_parquet(path) {
-        let df = scan_parquet(&[path.to_path_buf()], &data.key_column)?.0.collect().map_err(|e| anyhow!("{}: {e}", path.display()))?;
+        // Only the keys are used: the zone of timestamps does not matter.
+        let (lf, _) = parquet::scan(&[path.to_path_buf()], &data.key_column, Zone::Local, &mut Notes::default(), "list", &mut inputs)?;
+        let df = guarded(|| Ok(lf.collect()?)).map_err(|e| anyhow!("{}: {e}", path.display()))?;
         let col = df
             .columns()
             .iter()
@@ -615,7 +632,8 @@ pub fn read_key_list(path: &Path, data: &Dataset, csv: &CsvCfg) -> Result<Vec<St
         keys.extend(s.str()?.iter().flatten().map(str::to_string));
     } else {
         let dialect = CsvDialect { separator: csv.separator, encoding: csv.encoding.clone() };
-        let raw = csvread::read_csv(path, &dialect)?;
+        let mut raw = csvread::read_csv(path, &dialect)?;
+        inputs.append(&mut raw.inputs);
         let first_is_key = data.email_key && raw.headers.first().is_some_and(|h| crate::text::is_valid_email(&crate::text::normalize_email(h)));
         let pos = if first_is_key { 0 } else { raw.headers.iter().position(|h| h.eq_ignore_ascii_case(&data.key_column)).unwrap_or(0) };
         if first_is_key {
@@ -624,6 +642,9 @@ pub fn read_key_list(path: &Path, data: &Dataset, csv: &CsvCfg) -> Result<Vec<St
         if let Some(col) = raw.columns.get(pos) {
             keys.extend(col.iter().flatten().map(str::to_string));
         }
+    }
+    for snapshot in &inputs {
+        snapshot.check()?;
     }
     Ok(keys.iter().map(|k| data.normalize_key(k)).filter(|k| !k.is_empty()).collect())
 }

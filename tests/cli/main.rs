@@ -6,6 +6,7 @@ mod commands;
 mod corpus;
 mod fuzz;
 mod loader;
+mod robust_load;
 mod rfm;
 mod robust_run;
 mod segments;
