@@ -5,4 +5,5 @@ mod util;
 mod commands;
 mod loader;
 mod rfm;
+mod robust_yaml;
 mod segments;
