@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use chrono::NaiveDate;
 use serde_yaml::{Mapping, Value};
 
@@ -127,9 +127,7 @@ pub fn load(arg: Option<&Path>, as_of_arg: Option<&str>) -> Result<Project, Proj
             return Err(ProjectError::Other(crate::session::UsageError(format!("--as-of: {e}")).into()));
         }
     }
-    let text = std::fs::read_to_string(&file)
-        .with_context(|| format!("{}: cannot read the project file", file.display()))
-        .map_err(ProjectError::Other)?;
+    let text = crate::yamldoc::read_text(&file).map_err(|e| ProjectError::Other(anyhow::anyhow!("{}: {e}", file.display())))?;
     let mut doc = Doc::parse(&file, text);
     let project = parse(&mut doc, &file, as_of_arg);
     match project {

@@ -40,7 +40,8 @@ pub fn run(common: &Common, paths: &[PathBuf], no_data: bool, format: CheckForma
         for p in paths {
             if p.is_dir() {
                 out.extend(segment::find_files(p)?);
-            } else if p.is_file() {
+            } else if p.exists() {
+                // Not only regular files: a FIFO named here is reported, by name, when read.
                 out.push(p.clone());
             } else {
                 return Err(crate::session::UsageError(format!("{}: no such file or folder", p.display())).into());

@@ -14,3 +14,40 @@ fn as_of_takes_a_negative_offset_as_a_separate_argument() {
     let c = w.counts(&["before", "--as-of", "-1m"]);
     assert_eq!(c[0]["members"], 1);
 }
+
+const CITY: &str = "name: lyon\nwhere: {field: city, op: eq, value: Lyon}\n";
+
+#[test]
+fn a_segment_file_that_is_a_fifo_or_a_device_is_an_error_naming_it() {
+    let w = Work::project(CONTACTS, ORDERS, &[("lyon", CITY)]);
+    let status = std::process::Command::new("mkfifo").arg(w.path("segments/pipe.yaml")).status().expect("mkfifo");
+    assert!(status.success());
+    std::os::unix::fs::symlink("/dev/zero", w.path("segments/zero.yaml")).expect("symlink");
+    for args in [&["check"][..], &["count"], &["check", "segments/pipe.yaml"]] {
+        let out = w.run(args);
+        out.code(1).stderr_has("segments/pipe.yaml:1:1: cannot read the file: it is a FIFO (named pipe), not a regular file");
+        if args.len() == 1 {
+            out.stderr_has("segments/zero.yaml:1:1: cannot read the file: it is a device, not a regular file");
+        }
+    }
+}
+
+#[test]
+fn a_project_file_that_is_a_fifo_is_an_error_naming_it() {
+    let w = Work::new();
+    let status = std::process::Command::new("mkfifo").arg(w.path("audience.yaml")).status().expect("mkfifo");
+    assert!(status.success());
+    w.run(&["count"]).code(1).stderr_has("audience.yaml: cannot read the file: it is a FIFO (named pipe), not a regular file");
+}
+
+#[test]
+fn a_bom_at_the_start_of_a_yaml_file_is_ignored() {
+    let w = Work::project(CONTACTS, ORDERS, &[("lyon", &format!("\u{feff}{CITY}"))]);
+    let project = w.read("audience.yaml");
+    w.file("audience.yaml", &format!("\u{feff}{project}"));
+    w.run(&["check"]).ok();
+    assert_eq!(w.members("lyon"), ["a@x.io"]);
+    // Positions after a BOM are those an editor shows.
+    w.file("segments/bad.yaml", "\u{feff}name: bad\nwhere: {field: city, op: eqq, value: Lyon}\n");
+    w.run(&["check", "--no-data"]).code(1).stderr_has("segments/bad.yaml:2:26: unknown operator `eqq`");
+}
