@@ -232,8 +232,25 @@ fn positive_raw(e: Expr, folded: Option<Expr>, ty: FieldType, field: &str, leaf:
                 let d = date_view(e, ty);
                 return Ok(ds.into_iter().map(|x| d.clone().eq(date_lit(x))).reduce(Expr::or).expect("non-empty"));
             }
-            if ty == FieldType::Bool {
-                return Err(wrong(leaf, field, ty, "does not apply; use is_true or is_false"));
+            // On a bool field, and for a list of true/false on any field read
+            // as booleans, `in` is a test of truth: [true] is is_true, and
+            // [true, false] holds for every value that is either.
+            let all_bools = items.iter().all(|v| matches!(v, Value::Bool(_)));
+            if ty == FieldType::Bool || (all_bools && matches!(ty, FieldType::Text | FieldType::Int)) {
+                let mut wants = Vec::new();
+                for it in &items {
+                    let b = match it {
+                        Value::Bool(b) => Some(*b),
+                        _ => scalar_text(it).as_deref().and_then(text::bool_word),
+                    };
+                    match b {
+                        Some(b) if !wants.contains(&b) => wants.push(b),
+                        Some(_) => {}
+                        None => return Err(wrong(leaf, field, ty, &format!("takes true and false here, not `{}`", scalar_text(it).unwrap_or_default()))),
+                    }
+                }
+                let tests = wants.into_iter().map(|b| truth(e.clone(), &mode, ty, b).expect("bool, text or int field"));
+                return Ok(tests.reduce(Expr::or).expect("non-empty"));
             }
             let vals: Vec<String> = items.iter().map(|v| mode.value(&scalar_text(v).unwrap_or_default())).collect();
             Ok(in_set(mode.field(e, ty), vals))

@@ -51,3 +51,29 @@ fn a_bom_at_the_start_of_a_yaml_file_is_ignored() {
     w.file("segments/bad.yaml", "\u{feff}name: bad\nwhere: {field: city, op: eqq, value: Lyon}\n");
     w.run(&["check", "--no-data"]).code(1).stderr_has("segments/bad.yaml:2:26: unknown operator `eqq`");
 }
+
+#[test]
+fn in_and_not_in_on_a_bool_field_take_true_and_false() {
+    // sms_optin is read as bool: a true, b false, c missing.
+    let seg = |alias: &str, cond: &str| (alias.to_string(), format!("name: {alias}\nwhere: {cond}\n"));
+    let files = [
+        seg("in-true", "{field: sms_optin, op: in, value: [true]}"),
+        seg("in-false", "{field: sms_optin, op: in, value: [false]}"),
+        seg("in-both", "{field: sms_optin, op: in, value: [true, false]}"),
+        seg("not-in-true", "{field: sms_optin, op: not_in, value: [true]}"),
+        seg("in-words", "{field: sms_optin, op: in, value: [yes]}"),
+        seg("in-empty", "{field: sms_optin, op: in, value: []}"),
+    ];
+    let refs: Vec<(&str, &str)> = files.iter().map(|(a, y)| (a.as_str(), y.as_str())).collect();
+    let w = Work::project(CONTACTS, ORDERS, &refs);
+    w.run(&["check"]).ok();
+    w.run(&["run"]).ok();
+    assert_eq!(w.list_keys("out/in-true.csv"), ["a@x.io"]);
+    assert_eq!(w.list_keys("out/in-false.csv"), ["b@x.io"]);
+    assert_eq!(w.list_keys("out/in-both.csv"), ["a@x.io", "b@x.io"]);
+    assert_eq!(w.list_keys("out/not-in-true.csv"), ["b@x.io", "c@x.io"]);
+    assert_eq!(w.list_keys("out/in-words.csv"), ["a@x.io"]);
+    assert!(w.list_keys("out/in-empty.csv").is_empty());
+    w.file("segments/bad.yaml", "name: bad\nwhere: {field: sms_optin, op: in, value: [true, maybe]}\n");
+    w.run(&["check"]).code(1).stderr_has("segments/bad.yaml:2:42: `sms_optin` is a bool field; operator `in` takes true and false here, not `maybe`");
+}
