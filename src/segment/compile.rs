@@ -18,17 +18,37 @@ pub struct CompileError {
     pub path: String,
     pub message: String,
     pub hint: Option<String>,
+    /// For a value of the wrong kind: the type the leaf asks for, and the
+    /// hint without the place to declare it (see `declared_in`).
+    wants: Option<(&'static str, String)>,
 }
 
 impl CompileError {
     pub fn new(path: &str, message: impl Into<String>) -> Self {
-        CompileError { path: path.to_string(), message: message.into(), hint: None }
+        CompileError { path: path.to_string(), message: message.into(), hint: None, wants: None }
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
     }
+
+    /// Points the hint of a wrong-kind error at the section of audience.yaml
+    /// that declares `column` (`contacts`, or `tables: orders`); None: the
+    /// value is computed (an aggregate), so only the operator can change.
+    pub fn declared_in(mut self, section: Option<&str>, column: &str) -> Self {
+        if let Some((ty, check)) = &self.wants {
+            self.hint = Some(match section {
+                Some(section) => declare_hint(check, section, column, ty),
+                None => format!("{check}; this value is computed, so its type cannot be declared"),
+            });
+        }
+        self
+    }
+}
+
+fn declare_hint(check: &str, section: &str, column: &str, ty: &str) -> String {
+    format!("{check}, or declare the column's type in audience.yaml: `{section}: columns: {{{column}: {ty}}}` (the line `{column}: {ty}` under `columns:`)")
 }
 
 pub type CResult<T> = Result<T, CompileError>;
@@ -151,12 +171,27 @@ fn as_date(v: &Value, as_of: NaiveDate) -> Option<NaiveDate> {
     v.as_str().and_then(|s| dates::resolve_date(s, as_of).ok())
 }
 
-fn declare_hint(field: &str, ty: FieldType) -> String {
-    let other = match ty {
-        FieldType::Text => "float",
-        _ => "string",
+/// The column type a leaf asks for: `date` for a date operator or date
+/// values, `float` for numbers, else `string` (text operators).
+fn wanted_type(leaf: &Leaf, ty: FieldType) -> &'static str {
+    if matches!(leaf.op, Op::Before | Op::After | Op::On | Op::InLast) {
+        return "date";
+    }
+    let values: Vec<&Value> = match &leaf.value {
+        Some(Value::Sequence(items)) => items.iter().collect(),
+        Some(v) => vec![v],
+        None => vec![],
     };
-    format!("check the operator, or declare the column's type under `columns:` in audience.yaml (for example `{field}: {other}`)")
+    let is_number = |v: &Value| matches!(v, Value::Number(_)) || v.as_str().is_some_and(|s| s.trim().parse::<f64>().is_ok());
+    let is_date = |v: &Value| !is_number(v) && v.as_str().is_some_and(|s| dates::resolve_date(s, dates::epoch()).is_ok());
+    let text_op = matches!(leaf.op, Op::Contains | Op::NotContains | Op::StartsWith | Op::EndsWith | Op::Matches);
+    if !text_op && values.iter().any(|v| is_date(v)) {
+        "date"
+    } else if !text_op && ty == FieldType::Text && (values.iter().any(|v| is_number(v)) || matches!(leaf.op, Op::Lt | Op::Lte | Op::Gt | Op::Gte | Op::Between)) {
+        "float"
+    } else {
+        "string"
+    }
 }
 
 /// Compiles one leaf over `e`, a field of type `ty` named `field`.
@@ -180,12 +215,27 @@ fn positive(e: Expr, folded: Option<Expr>, ty: FieldType, field: &str, leaf: &Le
     Ok(positive_raw(e, folded, ty, field, leaf, as_of)?.fill_null(lit(false)))
 }
 
+/// "a text", "an int": the type's name with its article.
+fn a_type(ty: FieldType) -> String {
+    let name = ty.name();
+    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    format!("{article} {name}")
+}
+
 fn wrong(leaf: &Leaf, field: &str, ty: FieldType, what: &str) -> CompileError {
     CompileError::new(
         &format!("{}.value", leaf.path),
-        format!("`{field}` is a {} field; operator `{}` {what}", ty.name(), leaf.op.name()),
+        format!("`{field}` is {} field; operator `{}` {what}", a_type(ty), leaf.op.name()),
     )
-    .hint(declare_hint(field, ty))
+    .wants(wanted_type(leaf, ty))
+    .declared_in(Some("contacts"), field)
+}
+
+impl CompileError {
+    fn wants(mut self, ty: &'static str) -> Self {
+        self.wants = Some((ty, "check the operator".into()));
+        self
+    }
 }
 
 fn positive_raw(e: Expr, folded: Option<Expr>, ty: FieldType, field: &str, leaf: &Leaf, as_of: NaiveDate) -> CResult<Expr> {
@@ -196,7 +246,7 @@ fn positive_raw(e: Expr, folded: Option<Expr>, ty: FieldType, field: &str, leaf:
     match op {
         Op::IsEmpty => Ok(e.is_null()),
         Op::IsTrue | Op::IsFalse => truth(e, &mode, ty, op == Op::IsTrue).ok_or_else(|| {
-            CompileError::new(&leaf.path, format!("`{field}` is a {} field; `{}` needs a bool, text or int field", ty.name(), op.name()))
+            CompileError::new(&leaf.path, format!("`{field}` is {} field; `{}` needs a bool, text or int field", a_type(ty), op.name()))
         }),
         Op::Eq => {
             let v = value.expect("checked by parse");

@@ -77,3 +77,29 @@ fn in_and_not_in_on_a_bool_field_take_true_and_false() {
     w.file("segments/bad.yaml", "name: bad\nwhere: {field: sms_optin, op: in, value: [true, maybe]}\n");
     w.run(&["check"]).code(1).stderr_has("segments/bad.yaml:2:42: `sms_optin` is a bool field; operator `in` takes true and false here, not `maybe`");
 }
+
+#[test]
+fn a_wrong_kind_hint_names_the_type_the_operator_needs_and_where_to_declare_it() {
+    // `signup` has one bad value, so it is read as text.
+    let contacts = "email,signup,score\na@x.io,2025-01-01,12\nb@x.io,oops,n/a\n";
+    let w = Work::project(
+        contacts,
+        ORDERS,
+        &[
+            ("after", "name: after\nwhere: {field: signup, op: after, value: 2025-01-15}\n"),
+            ("between-dates", "name: b\nwhere: {field: signup, op: between, value: [2025-01-01, 2025-02-01]}\n"),
+            ("between-numbers", "name: c\nwhere: {field: score, op: between, value: [1, 20]}\n"),
+            ("row", "name: d\nwhere: {table: orders, where: {field: order_id, op: before, value: today}}\n"),
+        ],
+    );
+    let out = w.run(&["check"]);
+    out.code(1)
+        .stderr_has("segments/after.yaml:2:42: `signup` is a text field; operator `after` needs a date field")
+        .stderr_has("hint: check the operator, or declare the column's type in audience.yaml: `contacts: columns: {signup: date}`")
+        .stderr_has("segments/between-dates.yaml:2:44: `signup` is a text field; operator `between` compares numbers or dates")
+        .stderr_has("segments/between-numbers.yaml:2:43: `score` is a text field")
+        .stderr_has("segments/row.yaml:2:68: `order_id` is an int field; operator `before` needs a date field")
+        .stderr_has("`contacts: columns: {score: float}`")
+        .stderr_has("`tables: orders: columns: {order_id: date}`");
+    assert_eq!(out.stderr.matches("{signup: date}").count(), 2, "{}", out.stderr);
+}
