@@ -68,6 +68,8 @@ pub struct MetricDef {
 #[derive(Clone, Debug)]
 pub struct SuppressCfg {
     pub path: PathBuf,
+    /// Its YAML path in audience.yaml (`suppress[1]`), for diagnostics.
+    pub at: String,
     /// None: every segment.
     pub purpose: Option<crate::segment::ast::Purpose>,
 }
@@ -328,7 +330,7 @@ fn parse_suppress(doc: &mut Doc, v: Option<&Value>, root: &Path) -> Vec<Suppress
     for (i, it) in items.iter().enumerate() {
         let p = index("suppress", i);
         match it {
-            Value::String(s) => out.push(SuppressCfg { path: PathBuf::from(resolve(root, s)), purpose: None }),
+            Value::String(s) => out.push(SuppressCfg { path: PathBuf::from(resolve(root, s)), at: p.clone(), purpose: None }),
             Value::Mapping(_) => {
                 let Some(m) = doc.mapping(it, &p, "a suppress entry", &["file", "purpose"]).cloned() else { continue };
                 let file = doc.string(&m, &p, "file", true);
@@ -342,7 +344,7 @@ fn parse_suppress(doc: &mut Doc, v: Option<&Value>, root: &Path) -> Vec<Suppress
                     }
                 };
                 if let Some(f) = file {
-                    out.push(SuppressCfg { path: PathBuf::from(resolve(root, &f)), purpose });
+                    out.push(SuppressCfg { path: PathBuf::from(resolve(root, &f)), at: join(&p, "file"), purpose });
                 }
             }
             _ => doc.error(&p, format!("a suppress entry is a path or {{file, purpose}}, found {}", kind(it))),

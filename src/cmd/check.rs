@@ -110,6 +110,11 @@ pub fn run(common: &Common, paths: &[PathBuf], no_data: bool, format: CheckForma
                         }
                     }
                     let ctx = Context { project: p, data: &data, segments: &segments };
+                    if let Err(errs) = ctx.suppress_masks() {
+                        for (f, e) in errs {
+                            push(&mut report, f, e);
+                        }
+                    }
                     for s in &checked {
                         let mut notes = Vec::new();
                         match ctx.evaluate(&[s], Want { export_columns: true, compile_only: true }, &mut notes) {

@@ -158,6 +158,36 @@ pub fn in_set(e: Expr, values: Vec<String>) -> Expr {
     )
 }
 
+/// Compiled regexes may take this much memory (regex's default, named so
+/// that `check` and `run` cannot differ).
+const REGEX_SIZE_LIMIT: usize = 10 * (1 << 20);
+
+/// The one way a `matches` pattern is compiled, by `check` and `run` alike:
+/// case ignored (the `(?i)` flag) unless `case_sensitive`, and one size limit.
+pub fn compile_regex(pattern: &str, case_sensitive: bool) -> Result<regex::Regex, String> {
+    regex::RegexBuilder::new(pattern).case_insensitive(!case_sensitive).size_limit(REGEX_SIZE_LIMIT).build().map_err(|e| match e {
+        regex::Error::CompiledTooBig(limit) => {
+            let how = if case_sensitive { "" } else { " with case ignored" };
+            format!("the regular expression is too large: compiled{how}, it needs more than the {} MiB allowed", limit >> 20)
+        }
+        other => format!("invalid regular expression: {}", other.to_string().lines().last().unwrap_or("").trim()),
+    })
+}
+
+/// Whether `re` matches each text value; missing stays missing. The regex
+/// is the one `check` compiled, never compiled again per chunk.
+fn regex_match(e: Expr, re: regex::Regex) -> Expr {
+    let re = std::sync::Arc::new(re);
+    e.map(
+        move |c: Column| {
+            let ca = c.str()?;
+            let out: BooleanChunked = ca.iter().map(|v| v.map(|s| re.is_match(s))).collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
+    )
+}
+
 /// The value as a number, if it is one (numbers, or text that reads as one).
 fn as_number(v: &Value) -> Option<f64> {
     match v {
@@ -312,9 +342,9 @@ fn positive_raw(e: Expr, folded: Option<Expr>, ty: FieldType, field: &str, leaf:
             let v = scalar_text(value.expect("checked by parse")).unwrap_or_default();
             match op {
                 Op::Matches => {
-                    let pattern = if leaf.case_sensitive { v } else { format!("(?i){v}") };
+                    let re = compile_regex(&v, leaf.case_sensitive).map_err(|m| CompileError::new(&vpath, m))?;
                     let subject = if leaf.case_sensitive { text_view(e, ty) } else { map_text(text_view(e, ty), text::strip_accents, str::is_ascii) };
-                    Ok(subject.str().contains(lit(pattern), true))
+                    Ok(regex_match(subject, re))
                 }
                 Op::Contains => Ok(mode.field(e, ty).str().contains_literal(lit(mode.value(&v)))),
                 Op::StartsWith => Ok(mode.field(e, ty).str().starts_with(lit(mode.value(&v)))),

@@ -103,3 +103,36 @@ fn a_wrong_kind_hint_names_the_type_the_operator_needs_and_where_to_declare_it()
         .stderr_has("`tables: orders: columns: {order_id: date}`");
     assert_eq!(out.stderr.matches("{signup: date}").count(), 2, "{}", out.stderr);
 }
+
+#[test]
+fn a_suppress_or_list_file_that_does_not_exist_is_a_check_error_at_its_entry() {
+    let w = Work::project(
+        CONTACTS,
+        ORDERS,
+        &[("lyon", "name: lyon\nwhere: {field: city, op: eq, value: Lyon}\nexclude: {file: staff.csv}\n")],
+    );
+    let project = w.read("audience.yaml");
+    w.file("audience.yaml", &format!("{project}suppress:\n  - bounces.csv\n  - {{file: unsub.csv, purpose: marketing}}\n"));
+    for args in [&["check"][..], &["count"], &["run"], &["show", "lyon"]] {
+        w.run(args)
+            .code(1)
+            .stderr_has("audience.yaml:9:5: cannot read the suppress file:")
+            .stderr_has("bounces.csv: list file not found")
+            .stderr_has("audience.yaml:10:12: cannot read the suppress file:")
+            .stderr_has("segments/lyon.yaml:3:17: cannot read the `exclude` list:");
+    }
+}
+
+#[test]
+fn check_compiles_a_regex_as_run_does_and_reports_it_once() {
+    let w = Work::project(CONTACTS, ORDERS, &[("big", "name: big\nwhere: {field: city, op: matches, value: \"[ks]{50000}\"}\n")]);
+    for args in [&["check"][..], &["check", "--no-data"], &["count"]] {
+        let out = w.run(args);
+        out.code(1).stderr_has("segments/big.yaml:2:42: the regular expression is too large: compiled with case ignored");
+        assert_eq!(out.stderr.matches("too large").count(), 1, "{}", out.stderr);
+    }
+    // Case-sensitive, the same pattern fits, in check and in run.
+    w.file("segments/big.yaml", "name: big\nwhere: {field: city, op: matches, value: \"^[ks]{50000}$\", case_sensitive: true}\n");
+    w.run(&["check"]).ok();
+    assert_eq!(w.counts(&["big"])[0]["members"], 0);
+}
