@@ -27,7 +27,8 @@ pub struct Common {
     #[arg(long, global = true, value_name = "PATH")]
     pub project: Option<PathBuf>,
     /// Reference date for relative dates and recency (YYYY-MM-DD, or an offset such as -1m) [default: as_of in audience.yaml, else today]
-    #[arg(long, global = true, value_name = "DATE")]
+    // `--as-of -1m` (as the help shows) is a value, not an unknown flag.
+    #[arg(long, global = true, value_name = "DATE", allow_hyphen_values = true)]
     pub as_of: Option<String>,
 }
 

@@ -169,11 +169,14 @@ pub struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
-    fn keys(&self, list: &KeyList, notes: &mut Vec<String>, what: &str, alias: &str) -> Result<Vec<String>> {
+    /// The keys of an `include` or `exclude`; a list file that cannot be
+    /// read is an error at its `file:` entry.
+    fn keys(&self, list: &KeyList, notes: &mut Vec<String>, what: &str, alias: &str) -> Result<Vec<String>, CompileError> {
         let keys = match list {
             KeyList::None => vec![],
             KeyList::Inline(k) => k.iter().map(|k| self.data.normalize_key(k)).collect(),
-            KeyList::File(p) => read_key_list(p, self.data, &self.project.csv).map_err(|e| anyhow!("segment `{alias}`: {what}: {e}"))?,
+            KeyList::File(p) => read_key_list(p, self.data, &self.project.csv)
+                .map_err(|e| CompileError::new(&format!("{what}.file"), format!("cannot read the `{what}` list: {e:#}")).hint("the path is relative to the segment file's folder"))?,
         };
         if what == "include" && !keys.is_empty() {
             let missing = self.data.unknown_keys(&keys);
@@ -221,8 +224,15 @@ impl<'a> Context<'a> {
                 (None, Some((_, cand))) => cand.clone(),
                 (None, None) => lit(false),
             };
-            let include = self.keys(&s.include, notes, "include", &s.alias)?;
-            let exclude = self.keys(&s.exclude, notes, "exclude", &s.alias)?;
+            let mut list = |keys: &KeyList, what: &str| match self.keys(keys, notes, what, &s.alias) {
+                Ok(k) => k,
+                Err(e) => {
+                    errors.push((s.file.clone(), e));
+                    Vec::new()
+                }
+            };
+            let include = list(&s.include, "include");
+            let exclude = list(&s.exclude, "exclude");
             let members = base.or(key_mask(&include)).and(key_mask(&exclude).not());
             scopes.insert(s.alias.clone(), scope.map(|(id, _)| id));
             member_exprs.push((member_column(&s.alias), members));
@@ -259,7 +269,7 @@ impl<'a> Context<'a> {
 
         let consent_ok = self.consent_expr(notes, requested);
         let valid = if self.data.email_key { col(KEY).str().contains(lit(crate::text::EMAIL_PATTERN), true).fill_null(lit(false)) } else { lit(true) };
-        let supp = self.suppress_masks()?;
+        let supp = self.suppress_masks().map_err(EvalError::Compile)?;
         // Suppression, consent and address checks are the same for every
         // segment: computed once, as columns.
         let mut lf = df.lazy().with_columns([
@@ -332,17 +342,29 @@ impl<'a> Context<'a> {
         }
     }
 
-    fn suppress_masks(&self) -> Result<SuppressMasks> {
+    /// The keys of every suppress file; one that cannot be read is an error
+    /// at its entry in audience.yaml.
+    pub fn suppress_masks(&self) -> Result<SuppressMasks, Vec<Located>> {
         let mut all = Vec::new();
         let mut marketing = Vec::new();
         let mut informational = Vec::new();
+        let mut errors = Vec::new();
         for s in &self.project.suppress {
-            let keys = read_key_list(&s.path, self.data, &self.project.csv).map_err(|e| anyhow!("suppress: {e}"))?;
+            let keys = match read_key_list(&s.path, self.data, &self.project.csv) {
+                Ok(k) => k,
+                Err(e) => {
+                    errors.push((None, CompileError::new(&s.at, format!("cannot read the suppress file: {e:#}")).hint("the path is relative to the folder of audience.yaml")));
+                    continue;
+                }
+            };
             match s.purpose {
                 None => all.extend(keys),
                 Some(Purpose::Marketing) => marketing.extend(keys),
                 Some(Purpose::Informational) => informational.extend(keys),
             }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
         }
         Ok(SuppressMasks { all: key_mask(&all), marketing: key_mask(&marketing), informational: key_mask(&informational) })
     }
@@ -369,7 +391,7 @@ impl<'a> Context<'a> {
     }
 }
 
-struct SuppressMasks {
+pub struct SuppressMasks {
     all: Expr,
     marketing: Expr,
     informational: Expr,

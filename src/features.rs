@@ -302,7 +302,8 @@ impl<'a> Plan<'a> {
                 })?;
                 let name = if l.field == t.cfg.source.key { KEY } else { l.field.as_str() };
                 let folded = (ty == FieldType::Text).then(|| self.folded(&t.source, name));
-                leaf_expr_folded(col(name), folded, ty, &l.field, l, self.as_of)
+                let section = format!("tables: {}", t.cfg.name);
+                leaf_expr_folded(col(name), folded, ty, &l.field, l, self.as_of).map_err(|e| e.declared_in(Some(&section), &l.field))
             }
             Cond::Table(a, _) => Err(CompileError::new(&a.path, "a table condition cannot stand inside a table's `where`")),
             Cond::Segment(_, p) => Err(CompileError::new(p, "a segment reference cannot stand inside a table's `where`")),
@@ -355,12 +356,16 @@ impl<'a> Plan<'a> {
                 let r = self.field(&l.field, scope, &format!("{}.field", l.path))?;
                 let contact_text = r.ty == FieldType::Text && self.data.column_type(&l.field).is_some();
                 let folded = contact_text.then(|| self.folded("", &l.field));
-                leaf_expr_folded(r.expr, folded, r.ty, &l.field, l, self.as_of)
+                let is_column = self.data.column_type(&l.field).is_some();
+                leaf_expr_folded(r.expr, folded, r.ty, &l.field, l, self.as_of).map_err(|e| e.declared_in(is_column.then_some("contacts"), &l.field))
             }
             Cond::Table(def, l) => {
                 let r = self.agg(def, scope)?;
                 let label = format!("{}({})", def.agg.name(), def.field.as_deref().unwrap_or(&def.table));
-                leaf_expr(r.expr, r.ty, &label, &Leaf { path: l.path.clone(), ..l.clone() }, self.as_of)
+                // first/last/min/max keep the column's type, which its table declares.
+                let section = matches!(def.agg, Agg::First | Agg::Last | Agg::Min | Agg::Max).then(|| format!("tables: {}", def.table));
+                let column = def.field.clone().unwrap_or_default();
+                leaf_expr(r.expr, r.ty, &label, &Leaf { path: l.path.clone(), ..l.clone() }, self.as_of).map_err(|e| e.declared_in(section.as_deref(), &column))
             }
             Cond::Segment(alias, _) => Ok(col(member_column(alias))),
         }

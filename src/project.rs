@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use chrono::NaiveDate;
 use serde_yaml::{Mapping, Value};
 
@@ -68,6 +68,8 @@ pub struct MetricDef {
 #[derive(Clone, Debug)]
 pub struct SuppressCfg {
     pub path: PathBuf,
+    /// Its YAML path in audience.yaml (`suppress[1]`), for diagnostics.
+    pub at: String,
     /// None: every segment.
     pub purpose: Option<crate::segment::ast::Purpose>,
 }
@@ -127,9 +129,7 @@ pub fn load(arg: Option<&Path>, as_of_arg: Option<&str>) -> Result<Project, Proj
             return Err(ProjectError::Other(crate::session::UsageError(format!("--as-of: {e}")).into()));
         }
     }
-    let text = std::fs::read_to_string(&file)
-        .with_context(|| format!("{}: cannot read the project file", file.display()))
-        .map_err(ProjectError::Other)?;
+    let text = crate::yamldoc::read_text(&file).map_err(|e| ProjectError::Other(anyhow::anyhow!("{}: {e}", file.display())))?;
     let mut doc = Doc::parse(&file, text);
     let project = parse(&mut doc, &file, as_of_arg);
     match project {
@@ -330,7 +330,7 @@ fn parse_suppress(doc: &mut Doc, v: Option<&Value>, root: &Path) -> Vec<Suppress
     for (i, it) in items.iter().enumerate() {
         let p = index("suppress", i);
         match it {
-            Value::String(s) => out.push(SuppressCfg { path: PathBuf::from(resolve(root, s)), purpose: None }),
+            Value::String(s) => out.push(SuppressCfg { path: PathBuf::from(resolve(root, s)), at: p.clone(), purpose: None }),
             Value::Mapping(_) => {
                 let Some(m) = doc.mapping(it, &p, "a suppress entry", &["file", "purpose"]).cloned() else { continue };
                 let file = doc.string(&m, &p, "file", true);
@@ -344,7 +344,7 @@ fn parse_suppress(doc: &mut Doc, v: Option<&Value>, root: &Path) -> Vec<Suppress
                     }
                 };
                 if let Some(f) = file {
-                    out.push(SuppressCfg { path: PathBuf::from(resolve(root, &f)), purpose });
+                    out.push(SuppressCfg { path: PathBuf::from(resolve(root, &f)), at: join(&p, "file"), purpose });
                 }
             }
             _ => doc.error(&p, format!("a suppress entry is a path or {{file, purpose}}, found {}", kind(it))),

@@ -18,12 +18,47 @@ pub struct Doc {
     pub diags: Vec<Diagnostic>,
 }
 
+/// Reads a YAML file (segment or project file) as text. Only a regular file
+/// is read: a FIFO would block forever and a device such as /dev/zero never
+/// ends, so both are refused by their kind before anything is opened.
+pub fn read_text(path: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!("cannot read the file: it is {}, not a regular file", file_kind(&meta)));
+    }
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read the file: {e}"))
+}
+
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if meta.is_dir() {
+        "a folder"
+    } else {
+        "a special file"
+    }
+}
+
 impl Doc {
     pub fn parse(file: &Path, text: String) -> Doc {
         let file = file.display().to_string();
         let pos = PosMap::build(&text);
         let mut diags = Vec::new();
-        let root = match serde_yaml::from_str::<Value>(&text) {
+        // A BOM (editors on Windows write one) is no part of the YAML.
+        let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        let root = match serde_yaml::from_str::<Value>(body) {
             Ok(v) => v,
             Err(e) => {
                 let p = e

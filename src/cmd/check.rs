@@ -40,7 +40,8 @@ pub fn run(common: &Common, paths: &[PathBuf], no_data: bool, format: CheckForma
         for p in paths {
             if p.is_dir() {
                 out.extend(segment::find_files(p)?);
-            } else if p.is_file() {
+            } else if p.exists() {
+                // Not only regular files: a FIFO named here is reported, by name, when read.
                 out.push(p.clone());
             } else {
                 return Err(crate::session::UsageError(format!("{}: no such file or folder", p.display())).into());
@@ -109,6 +110,11 @@ pub fn run(common: &Common, paths: &[PathBuf], no_data: bool, format: CheckForma
                         }
                     }
                     let ctx = Context { project: p, data: &data, segments: &segments };
+                    if let Err(errs) = ctx.suppress_masks() {
+                        for (f, e) in errs {
+                            push(&mut report, f, e);
+                        }
+                    }
                     for s in &checked {
                         let mut notes = Vec::new();
                         match ctx.evaluate(&[s], Want { export_columns: true, compile_only: true }, &mut notes) {

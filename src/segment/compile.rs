@@ -18,17 +18,37 @@ pub struct CompileError {
     pub path: String,
     pub message: String,
     pub hint: Option<String>,
+    /// For a value of the wrong kind: the type the leaf asks for, and the
+    /// hint without the place to declare it (see `declared_in`).
+    wants: Option<(&'static str, String)>,
 }
 
 impl CompileError {
     pub fn new(path: &str, message: impl Into<String>) -> Self {
-        CompileError { path: path.to_string(), message: message.into(), hint: None }
+        CompileError { path: path.to_string(), message: message.into(), hint: None, wants: None }
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
     }
+
+    /// Points the hint of a wrong-kind error at the section of audience.yaml
+    /// that declares `column` (`contacts`, or `tables: orders`); None: the
+    /// value is computed (an aggregate), so only the operator can change.
+    pub fn declared_in(mut self, section: Option<&str>, column: &str) -> Self {
+        if let Some((ty, check)) = &self.wants {
+            self.hint = Some(match section {
+                Some(section) => declare_hint(check, section, column, ty),
+                None => format!("{check}; this value is computed, so its type cannot be declared"),
+            });
+        }
+        self
+    }
+}
+
+fn declare_hint(check: &str, section: &str, column: &str, ty: &str) -> String {
+    format!("{check}, or declare the column's type in audience.yaml: `{section}: columns: {{{column}: {ty}}}` (the line `{column}: {ty}` under `columns:`)")
 }
 
 pub type CResult<T> = Result<T, CompileError>;
@@ -138,6 +158,36 @@ pub fn in_set(e: Expr, values: Vec<String>) -> Expr {
     )
 }
 
+/// Compiled regexes may take this much memory (regex's default, named so
+/// that `check` and `run` cannot differ).
+const REGEX_SIZE_LIMIT: usize = 10 * (1 << 20);
+
+/// The one way a `matches` pattern is compiled, by `check` and `run` alike:
+/// case ignored (the `(?i)` flag) unless `case_sensitive`, and one size limit.
+pub fn compile_regex(pattern: &str, case_sensitive: bool) -> Result<regex::Regex, String> {
+    regex::RegexBuilder::new(pattern).case_insensitive(!case_sensitive).size_limit(REGEX_SIZE_LIMIT).build().map_err(|e| match e {
+        regex::Error::CompiledTooBig(limit) => {
+            let how = if case_sensitive { "" } else { " with case ignored" };
+            format!("the regular expression is too large: compiled{how}, it needs more than the {} MiB allowed", limit >> 20)
+        }
+        other => format!("invalid regular expression: {}", other.to_string().lines().last().unwrap_or("").trim()),
+    })
+}
+
+/// Whether `re` matches each text value; missing stays missing. The regex
+/// is the one `check` compiled, never compiled again per chunk.
+fn regex_match(e: Expr, re: regex::Regex) -> Expr {
+    let re = std::sync::Arc::new(re);
+    e.map(
+        move |c: Column| {
+            let ca = c.str()?;
+            let out: BooleanChunked = ca.iter().map(|v| v.map(|s| re.is_match(s))).collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
+    )
+}
+
 /// The value as a number, if it is one (numbers, or text that reads as one).
 fn as_number(v: &Value) -> Option<f64> {
     match v {
@@ -151,12 +201,27 @@ fn as_date(v: &Value, as_of: NaiveDate) -> Option<NaiveDate> {
     v.as_str().and_then(|s| dates::resolve_date(s, as_of).ok())
 }
 
-fn declare_hint(field: &str, ty: FieldType) -> String {
-    let other = match ty {
-        FieldType::Text => "float",
-        _ => "string",
+/// The column type a leaf asks for: `date` for a date operator or date
+/// values, `float` for numbers, else `string` (text operators).
+fn wanted_type(leaf: &Leaf, ty: FieldType) -> &'static str {
+    if matches!(leaf.op, Op::Before | Op::After | Op::On | Op::InLast) {
+        return "date";
+    }
+    let values: Vec<&Value> = match &leaf.value {
+        Some(Value::Sequence(items)) => items.iter().collect(),
+        Some(v) => vec![v],
+        None => vec![],
     };
-    format!("check the operator, or declare the column's type under `columns:` in audience.yaml (for example `{field}: {other}`)")
+    let is_number = |v: &Value| matches!(v, Value::Number(_)) || v.as_str().is_some_and(|s| s.trim().parse::<f64>().is_ok());
+    let is_date = |v: &Value| !is_number(v) && v.as_str().is_some_and(|s| dates::resolve_date(s, dates::epoch()).is_ok());
+    let text_op = matches!(leaf.op, Op::Contains | Op::NotContains | Op::StartsWith | Op::EndsWith | Op::Matches);
+    if !text_op && values.iter().any(|v| is_date(v)) {
+        "date"
+    } else if !text_op && ty == FieldType::Text && (values.iter().any(|v| is_number(v)) || matches!(leaf.op, Op::Lt | Op::Lte | Op::Gt | Op::Gte | Op::Between)) {
+        "float"
+    } else {
+        "string"
+    }
 }
 
 /// Compiles one leaf over `e`, a field of type `ty` named `field`.
@@ -180,12 +245,27 @@ fn positive(e: Expr, folded: Option<Expr>, ty: FieldType, field: &str, leaf: &Le
     Ok(positive_raw(e, folded, ty, field, leaf, as_of)?.fill_null(lit(false)))
 }
 
+/// "a text", "an int": the type's name with its article.
+fn a_type(ty: FieldType) -> String {
+    let name = ty.name();
+    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    format!("{article} {name}")
+}
+
 fn wrong(leaf: &Leaf, field: &str, ty: FieldType, what: &str) -> CompileError {
     CompileError::new(
         &format!("{}.value", leaf.path),
-        format!("`{field}` is a {} field; operator `{}` {what}", ty.name(), leaf.op.name()),
+        format!("`{field}` is {} field; operator `{}` {what}", a_type(ty), leaf.op.name()),
     )
-    .hint(declare_hint(field, ty))
+    .wants(wanted_type(leaf, ty))
+    .declared_in(Some("contacts"), field)
+}
+
+impl CompileError {
+    fn wants(mut self, ty: &'static str) -> Self {
+        self.wants = Some((ty, "check the operator".into()));
+        self
+    }
 }
 
 fn positive_raw(e: Expr, folded: Option<Expr>, ty: FieldType, field: &str, leaf: &Leaf, as_of: NaiveDate) -> CResult<Expr> {
@@ -196,7 +276,7 @@ fn positive_raw(e: Expr, folded: Option<Expr>, ty: FieldType, field: &str, leaf:
     match op {
         Op::IsEmpty => Ok(e.is_null()),
         Op::IsTrue | Op::IsFalse => truth(e, &mode, ty, op == Op::IsTrue).ok_or_else(|| {
-            CompileError::new(&leaf.path, format!("`{field}` is a {} field; `{}` needs a bool, text or int field", ty.name(), op.name()))
+            CompileError::new(&leaf.path, format!("`{field}` is {} field; `{}` needs a bool, text or int field", a_type(ty), op.name()))
         }),
         Op::Eq => {
             let v = value.expect("checked by parse");
@@ -232,8 +312,25 @@ fn positive_raw(e: Expr, folded: Option<Expr>, ty: FieldType, field: &str, leaf:
                 let d = date_view(e, ty);
                 return Ok(ds.into_iter().map(|x| d.clone().eq(date_lit(x))).reduce(Expr::or).expect("non-empty"));
             }
-            if ty == FieldType::Bool {
-                return Err(wrong(leaf, field, ty, "does not apply; use is_true or is_false"));
+            // On a bool field, and for a list of true/false on any field read
+            // as booleans, `in` is a test of truth: [true] is is_true, and
+            // [true, false] holds for every value that is either.
+            let all_bools = items.iter().all(|v| matches!(v, Value::Bool(_)));
+            if ty == FieldType::Bool || (all_bools && matches!(ty, FieldType::Text | FieldType::Int)) {
+                let mut wants = Vec::new();
+                for it in &items {
+                    let b = match it {
+                        Value::Bool(b) => Some(*b),
+                        _ => scalar_text(it).as_deref().and_then(text::bool_word),
+                    };
+                    match b {
+                        Some(b) if !wants.contains(&b) => wants.push(b),
+                        Some(_) => {}
+                        None => return Err(wrong(leaf, field, ty, &format!("takes true and false here, not `{}`", scalar_text(it).unwrap_or_default()))),
+                    }
+                }
+                let tests = wants.into_iter().map(|b| truth(e.clone(), &mode, ty, b).expect("bool, text or int field"));
+                return Ok(tests.reduce(Expr::or).expect("non-empty"));
             }
             let vals: Vec<String> = items.iter().map(|v| mode.value(&scalar_text(v).unwrap_or_default())).collect();
             Ok(in_set(mode.field(e, ty), vals))
@@ -245,9 +342,9 @@ fn positive_raw(e: Expr, folded: Option<Expr>, ty: FieldType, field: &str, leaf:
             let v = scalar_text(value.expect("checked by parse")).unwrap_or_default();
             match op {
                 Op::Matches => {
-                    let pattern = if leaf.case_sensitive { v } else { format!("(?i){v}") };
+                    let re = compile_regex(&v, leaf.case_sensitive).map_err(|m| CompileError::new(&vpath, m))?;
                     let subject = if leaf.case_sensitive { text_view(e, ty) } else { map_text(text_view(e, ty), text::strip_accents, str::is_ascii) };
-                    Ok(subject.str().contains(lit(pattern), true))
+                    Ok(regex_match(subject, re))
                 }
                 Op::Contains => Ok(mode.field(e, ty).str().contains_literal(lit(mode.value(&v)))),
                 Op::StartsWith => Ok(mode.field(e, ty).str().starts_with(lit(mode.value(&v)))),

@@ -50,7 +50,7 @@ impl Report {
     /// An error found after parsing (compile, references) in `file`, located
     /// by its YAML path.
     pub fn push_at(&mut self, file: &Path, path: &str, message: &str, hint: Option<String>) {
-        let text = std::fs::read_to_string(file).ok();
+        let text = crate::yamldoc::read_text(file).ok();
         let pos = text.as_deref().map(|t| PosMap::build(t).locate(path)).unwrap_or(crate::yamlpos::Pos { line: 1, col: 1 });
         let mut d = Diagnostic::new(file.display().to_string(), pos, message);
         if let Some(h) = hint {
@@ -78,10 +78,10 @@ pub fn load_files(files: &[PathBuf]) -> Loaded {
     let mut report = Report::default();
     let mut segments: Vec<Segment> = Vec::new();
     for f in files {
-        let text = match std::fs::read_to_string(f) {
+        let text = match crate::yamldoc::read_text(f) {
             Ok(t) => t,
             Err(e) => {
-                report.items.push((Diagnostic::new(f.display().to_string(), crate::yamlpos::Pos { line: 1, col: 1 }, format!("cannot read the file: {e}")), None));
+                report.items.push((Diagnostic::new(f.display().to_string(), crate::yamlpos::Pos { line: 1, col: 1 }, e), None));
                 continue;
             }
         };

@@ -240,9 +240,9 @@ fn check_value_shape(doc: &mut Doc, leaf: &Leaf) -> bool {
             true
         }
         Op::Matches => match v.as_str() {
-            Some(p) => match regex::Regex::new(p) {
+            Some(p) => match super::compile::compile_regex(p, leaf.case_sensitive) {
                 Ok(_) => true,
-                Err(e) => bad(doc, format!("invalid regular expression: {}", e.to_string().lines().last().unwrap_or(""))),
+                Err(e) => bad(doc, e),
             },
             None => bad(doc, format!("`matches` takes a regular expression as text, found {}", kind(v))),
         },
