@@ -352,6 +352,7 @@ fn parse_export(doc: &mut Doc, v: Option<&Value>) -> Export {
             None => doc.error("export.rename", format!("`rename` must be a mapping such as {{email: Email Address}}, found {}", kind(r))),
         }
     }
+    check_export_names(doc, &ex);
     if let Some(f) = doc.string(m, "export", "format", false) {
         ex.format = match f.as_str() {
             "csv" => Format::Csv,
@@ -390,6 +391,32 @@ fn parse_export(doc: &mut Doc, v: Option<&Value>) -> Export {
         }
     }
     ex
+}
+
+/// A list needs at least one column, and its headers must be distinct:
+/// a column listed twice, or two renames onto one name, would write a file
+/// no mailer can import.
+fn check_export_names(doc: &mut Doc, ex: &Export) {
+    let Some(columns) = &ex.columns else { return };
+    if columns.is_empty() {
+        doc.error("export.columns", "`export.columns` is empty: a list needs at least one column (leave `columns` out to export every contact column)");
+        return;
+    }
+    let header = |c: &str| ex.rename.iter().find(|(from, _)| from == c).map(|(_, to)| to.clone()).unwrap_or_else(|| c.to_string());
+    let mut seen: Vec<(String, String)> = Vec::new(); // (header, column)
+    for (c, path) in columns {
+        if seen.iter().any(|(_, col)| col == c) {
+            doc.error(path, format!("column `{c}` is listed twice in `export.columns`; list it once"));
+            continue;
+        }
+        let h = header(c);
+        if let Some((_, other)) = seen.iter().find(|(hh, _)| *hh == h) {
+            let at = if ex.rename.iter().any(|(from, _)| from == c) { join("export.rename", c) } else { path.clone() };
+            doc.error(&at, format!("columns `{other}` and `{c}` would both be exported as `{h}`; give them different names in `rename`"));
+            continue;
+        }
+        seen.push((h, c.clone()));
+    }
 }
 
 fn parse_count(doc: &mut Doc, m: &Mapping, key: &str) -> Option<u64> {

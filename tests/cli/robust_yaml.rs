@@ -138,3 +138,22 @@ fn check_compiles_a_regex_as_run_does_and_reports_it_once() {
     w.run(&["check"]).ok();
     assert_eq!(w.counts(&["big"])[0]["members"], 0);
 }
+
+/// Item 18: export headers that would repeat, and an empty column list, are
+/// errors from `check` at their entry, and stop every command alike.
+#[test]
+fn export_columns_that_would_repeat_are_check_errors() {
+    let cases = [
+        ("export: {columns: [email, city, city]}", "column `city` is listed twice"),
+        ("export: {columns: [email, first_name, city], rename: {first_name: Name, city: Name}}", "columns `first_name` and `city` would both be exported as `Name`"),
+        ("export: {columns: [email, first_name, city], rename: {first_name: city}}", "columns `first_name` and `city` would both be exported as `city`"),
+        ("export: {columns: []}", "`export.columns` is empty"),
+    ];
+    for (export, message) in cases {
+        let w = Work::project("email,first_name,city\na@x.io,Ann,Lyon\n", ORDERS, &[("lyon", &format!("name: lyon\nwhere: {{field: city, op: eq, value: Lyon}}\n{export}\n"))]);
+        for args in [&["check", "--no-data"][..], &["check"], &["count"], &["show", "lyon"], &["run"]] {
+            w.run(args).code(1).stderr_has("segments/lyon.yaml:3:").stderr_has(message);
+        }
+        assert!(!w.exists("out/lyon.csv"), "{export}");
+    }
+}
