@@ -157,3 +157,15 @@ fn export_columns_that_would_repeat_are_check_errors() {
         assert!(!w.exists("out/lyon.csv"), "{export}");
     }
 }
+
+/// Item 22 (part): `rfm --scores` and `--plot` refuse extensions they
+/// cannot write, as usage errors, and write nothing.
+#[test]
+fn rfm_outputs_refuse_extensions_they_cannot_write() {
+    let w = Work::project(CONTACTS, ORDERS, &[]);
+    w.run(&["rfm", "--scores", "x.xlsx"]).code(2).stderr_has("--scores x.xlsx").stderr_has(".csv, .parquet or .jsonl");
+    w.run(&["rfm", "--plot", "x.png"]).code(2).stderr_has("--plot x.png").stderr_has(".svg");
+    assert!(!w.exists("x.xlsx") && !w.exists("x.png"));
+    w.run(&["rfm", "--scores", "x.csv", "--plot", "x.svg"]).ok();
+    assert!(w.exists("x.csv") && w.exists("x.svg"));
+}
