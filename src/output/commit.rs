@@ -106,7 +106,7 @@ impl OutputDir {
             }
             Err(fs::TryLockError::Error(e)) => return Err(e).with_context(|| format!("{}: cannot lock", lock_path.display())),
         }
-        (&lock).set_len(0).and_then(|_| (&lock).write_all(std::process::id().to_string().as_bytes())).with_context(|| format!("{}: cannot write", lock_path.display()))?;
+        lock.set_len(0).and_then(|_| (&lock).write_all(std::process::id().to_string().as_bytes())).with_context(|| format!("{}: cannot write", lock_path.display()))?;
         let out = OutputDir { dir: dir.to_path_buf(), meta, _lock: lock, run: format!("{:016x}", rand::random::<u64>()) };
         out.repair_audit()?;
         out.recover()?;
