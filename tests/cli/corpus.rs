@@ -69,7 +69,6 @@ fn project_with(file: &str) -> Work {
     w.run(&["run"]).ok();
     let bytes = std::fs::read(corpus_dir().join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
     let (role, name) = file.split_once('/').expect("role/name");
-    let ext = Path::new(name).extension().map(|e| e.to_string_lossy().to_string()).unwrap_or_default();
     match role {
         "contacts" => {
             w.bytes(&format!("data/{name}"), &bytes);
@@ -91,17 +90,9 @@ fn project_with(file: &str) -> Work {
         }
         other => panic!("{file}: unknown role `{other}` (contacts, orders, segments, project, suppress)"),
     }
-    let _ = ext;
     w
 }
 
-fn lists(w: &Work) -> Vec<(String, Vec<u8>)> {
-    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(w.path("out"))
-        .map(|d| d.flatten().filter(|e| e.path().is_file()).map(|e| (e.file_name().to_string_lossy().to_string(), std::fs::read(e.path()).unwrap())).collect())
-        .unwrap_or_default();
-    out.sort();
-    out
-}
 
 fn check(case: &Case, out: &Out) -> Vec<String> {
     let mut wrong = Vec::new();
@@ -130,7 +121,7 @@ fn every_kind_of_bad_input_gets_its_status_and_message() {
     for case in &cases {
         kinds.insert(case.file.clone());
         let w = project_with(&case.file);
-        let before = lists(&w);
+        let before = w.lists();
         let args: Vec<&str> = case.args.iter().map(String::as_str).collect();
         let out = w.run(&args);
         if show {
@@ -138,7 +129,7 @@ fn every_kind_of_bad_input_gets_its_status_and_message() {
             continue;
         }
         let mut wrong = check(case, &out);
-        if out.code != 0 && lists(&w) != before {
+        if out.code != 0 && w.lists() != before {
             wrong.push("a failed command changed the lists in out/".to_string());
         }
         if !wrong.is_empty() {

@@ -100,14 +100,6 @@ fn base() -> Work {
     w
 }
 
-/// The lists in out/ (not the audit trail), by name.
-fn lists(w: &Work) -> Vec<(String, Vec<u8>)> {
-    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(w.path("out"))
-        .map(|d| d.flatten().filter(|e| e.path().is_file()).map(|e| (e.file_name().to_string_lossy().to_string(), std::fs::read(e.path()).unwrap())).collect())
-        .unwrap_or_default();
-    out.sort();
-    out
-}
 
 /// Runs the binary with a time limit: a hang is a failure too.
 fn run(w: &Work, args: &[&str]) -> Result<(i32, String), TestCaseError> {
@@ -138,7 +130,7 @@ fn mutated_projects_never_crash_and_failed_runs_touch_no_list() {
     let template = base();
     let (code, stderr) = run(&template, &["run"]).unwrap();
     assert_eq!(code, 0, "the unmutated project must run:\n{stderr}");
-    let baseline = lists(&template);
+    let baseline = template.lists();
     let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
     let strategy = (0..FILES.len(), prop::collection::vec(edit(), 1..5));
     runner
@@ -155,7 +147,7 @@ fn mutated_projects_never_crash_and_failed_runs_touch_no_list() {
                 prop_assert!(!stderr.contains("panicked"), "`audience {}` panicked on mutated {name}:\n{stderr}", args.join(" "));
                 // An expectation failure replaces the other lists, by design.
                 if args == ["run"] && code != 0 && !stderr.contains("expectation failed") {
-                    prop_assert!(lists(&w) == baseline, "a failed run changed the lists (mutated {name}):\n{stderr}");
+                    prop_assert!(w.lists() == baseline, "a failed run changed the lists (mutated {name}):\n{stderr}");
                 }
             }
             Ok(())

@@ -90,6 +90,16 @@ impl Work {
         rdr.records().map(|r| r.expect("csv row")[0].to_string()).collect()
     }
 
+    /// Every file directly in out/ (the lists, not the audit trail), by
+    /// name, with its bytes: to check that a failed run changed none.
+    pub fn lists(&self) -> Vec<(String, Vec<u8>)> {
+        let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(self.path("out"))
+            .map(|d| d.flatten().filter(|e| e.path().is_file()).map(|e| (e.file_name().to_string_lossy().to_string(), std::fs::read(e.path()).unwrap())).collect())
+            .unwrap_or_default();
+        out.sort();
+        out
+    }
+
     /// Members of a segment: `run ALIAS` then the keys of out/ALIAS.csv.
     /// Projects made with `project()` have no consent, suppression or
     /// invalid keys, so recipients are the members.
