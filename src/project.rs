@@ -129,7 +129,10 @@ pub fn load(arg: Option<&Path>, as_of_arg: Option<&str>) -> Result<Project, Proj
             return Err(ProjectError::Other(crate::session::UsageError(format!("--as-of: {e}")).into()));
         }
     }
-    let text = crate::yamldoc::read_text(&file).map_err(|e| ProjectError::Other(anyhow::anyhow!("{}: {e}", file.display())))?;
+    let text = crate::yamldoc::read_text(&file).map_err(|(p, e)| {
+        let at = if p == crate::yamlpos::Pos::START { String::new() } else { format!(":{}:{}", p.line, p.col) };
+        ProjectError::Other(anyhow::anyhow!("{}{at}: {e}", file.display()))
+    })?;
     let mut doc = Doc::parse(&file, text);
     let project = parse(&mut doc, &file, as_of_arg);
     match project {

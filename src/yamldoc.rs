@@ -21,12 +21,29 @@ pub struct Doc {
 /// Reads a YAML file (segment or project file) as text. Only a regular file
 /// is read: a FIFO would block forever and a device such as /dev/zero never
 /// ends, so both are refused by their kind before anything is opened.
-pub fn read_text(path: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read the file: {e}"))?;
+///
+/// The error carries the position it concerns (1:1 when it is the whole file).
+pub fn read_text(path: &Path) -> Result<String, (Pos, String)> {
+    let whole = |m: String| (Pos::START, m);
+    let meta = std::fs::metadata(path).map_err(|e| whole(format!("cannot read the file: {e}")))?;
     if !meta.is_file() {
-        return Err(format!("cannot read the file: it is {}, not a regular file", file_kind(&meta)));
+        return Err(whole(format!("cannot read the file: it is {}, not a regular file", file_kind(&meta))));
     }
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read the file: {e}"))
+    let bytes = std::fs::read(path).map_err(|e| whole(format!("cannot read the file: {e}")))?;
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(whole("the file is UTF-16 text; save it as UTF-8".into()));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let good = std::str::from_utf8(good).unwrap_or_default();
+        let line = good.matches('\n').count() + 1;
+        let col = good.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+        let byte = e.as_bytes()[good.len()];
+        (
+            Pos { line, col },
+            format!("the file is not valid UTF-8: byte 0x{byte:02X} here is not part of any character; save the file as UTF-8 (often it was saved as Windows-1252 or Latin-1)"),
+        )
+    })
 }
 
 fn file_kind(meta: &std::fs::Metadata) -> &'static str {
@@ -58,20 +75,10 @@ impl Doc {
         let mut diags = Vec::new();
         // A BOM (editors on Windows write one) is no part of the YAML.
         let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        let root = match serde_yaml::from_str::<Value>(body) {
+        let root = match crate::yamlvalue::parse(body) {
             Ok(v) => v,
             Err(e) => {
-                let p = e
-                    .location()
-                    .map(|l| Pos { line: l.line(), col: l.column() })
-                    .unwrap_or(Pos { line: 1, col: 1 });
-                let msg = e.to_string();
-                // serde_yaml appends " at line L column C"; the position is already in front.
-                let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-                diags.push(
-                    Diagnostic::new(&file, p, format!("YAML syntax error: {msg}"))
-                        .with_hint("check the indentation and the quotes on this line"),
-                );
+                diags.push(Diagnostic::new(&file, e.pos, e.message).with_hint(e.hint));
                 Value::Null
             }
         };

@@ -80,8 +80,8 @@ pub fn load_files(files: &[PathBuf]) -> Loaded {
     for f in files {
         let text = match crate::yamldoc::read_text(f) {
             Ok(t) => t,
-            Err(e) => {
-                report.items.push((Diagnostic::new(f.display().to_string(), crate::yamlpos::Pos { line: 1, col: 1 }, e), None));
+            Err((pos, e)) => {
+                report.items.push((Diagnostic::new(f.display().to_string(), pos, e), None));
                 continue;
             }
         };
