@@ -8,6 +8,7 @@ use anyhow::{anyhow, Result};
 use polars::prelude::*;
 
 use crate::features::{member_column, Plan};
+use crate::masks::{Mask, Program};
 use crate::load::{read_key_list, Dataset, FieldType, KEY};
 use crate::project::Project;
 use crate::rfm_fields;
@@ -193,7 +194,7 @@ impl<'a> Context<'a> {
         let order = dependency_order(self.segments, &wanted).map_err(EvalError::Compile)?;
         let mut plan = Plan::new(self.data, self.project);
         let mut errors: Vec<Located> = Vec::new();
-        let mut member_exprs: Vec<(String, Expr)> = Vec::new();
+        let mut program = Program::default();
         let mut scopes: HashMap<String, Option<usize>> = HashMap::new();
         for s in &order {
             let scope = match &s.scope {
@@ -219,10 +220,10 @@ impl<'a> Context<'a> {
                 None => None,
             };
             let base = match (filter, &scope) {
-                (Some(f), Some((_, cand))) => f.and(cand.clone()),
+                (Some(f), Some((_, cand))) => Mask::all(vec![f, Mask::Leaf(cand.clone())]),
                 (Some(f), None) => f,
-                (None, Some((_, cand))) => cand.clone(),
-                (None, None) => lit(false),
+                (None, Some((_, cand))) => Mask::Leaf(cand.clone()),
+                (None, None) => Mask::Const(false),
             };
             let mut list = |keys: &KeyList, what: &str| match self.keys(keys, notes, what, &s.alias) {
                 Ok(k) => k,
@@ -233,9 +234,10 @@ impl<'a> Context<'a> {
             };
             let include = list(&s.include, "include");
             let exclude = list(&s.exclude, "exclude");
-            let members = base.or(key_mask(&include)).and(key_mask(&exclude).not());
+            let keyed = |keys: &[String]| if keys.is_empty() { Mask::Const(false) } else { Mask::Leaf(key_mask(keys)) };
+            let members = Mask::all(vec![Mask::any(vec![base, keyed(&include)]), Mask::not(keyed(&exclude))]);
             scopes.insert(s.alias.clone(), scope.map(|(id, _)| id));
-            member_exprs.push((member_column(&s.alias), members));
+            program.push(&member_column(&s.alias), members);
         }
         let mut columns: HashMap<String, Vec<OutCol>> = HashMap::new();
         if want.export_columns {
@@ -266,64 +268,69 @@ impl<'a> Context<'a> {
             crate::session::timing("rfm fields", started);
         }
         let started = std::time::Instant::now();
+        let members = program.evaluate(&df)?;
+        let member_cols: Vec<Column> = requested.iter().filter_map(|s| members.get(&member_column(&s.alias))).map(|m| m.clone().into_series().into()).collect();
+        crate::session::timing("members", started);
 
         let consent_ok = self.consent_expr(notes, requested);
         let valid = if self.data.email_key { col(KEY).str().contains(lit(crate::text::EMAIL_PATTERN), true).fill_null(lit(false)) } else { lit(true) };
         let supp = self.suppress_masks().map_err(EvalError::Compile)?;
         // Suppression, consent and address checks are the same for every
-        // segment: computed once, as columns.
-        let mut lf = df.lazy().with_columns([
-            supp.all.alias("__supp_all"),
-            supp.marketing.alias("__supp_marketing"),
-            supp.informational.alias("__supp_informational"),
-            consent_ok.alias("__consent"),
-            valid.alias("__valid"),
-        ]);
-        let (consent_ok, valid) = (col("__consent"), col("__valid"));
-        let supp = SuppressMasks { all: col("__supp_all"), marketing: col("__supp_marketing"), informational: col("__supp_informational") };
-        for (name, e) in member_exprs {
-            lf = lf.with_column(e.alias(name.as_str()));
-        }
+        // segment: computed once, then combined with each segment's members
+        // over bitmaps (one polars expression per segment would cost more
+        // to plan than to run when there are thousands).
+        let shared = run_in_memory(df.clone().lazy().select([
+            supp.all.fill_null(lit(false)).alias("all"),
+            supp.marketing.fill_null(lit(false)).alias("marketing"),
+            supp.informational.fill_null(lit(false)).alias("informational"),
+            consent_ok.fill_null(lit(false)).alias("consent"),
+            valid.fill_null(lit(false)).alias("valid"),
+        ]))?;
+        let height = df.height();
+        let mask = |name: &str| -> PolarsResult<BooleanChunked> {
+            let c = shared.column(name)?.bool()?.clone();
+            Ok(if c.len() == height { c } else { BooleanChunked::full("".into(), c.get(0).unwrap_or(false), height) })
+        };
+        let (supp_all, consent_ok, valid) = (mask("all")?, mask("consent")?, mask("valid")?);
+        let suppressed_for = |p: Purpose| -> PolarsResult<BooleanChunked> {
+            let by_purpose = mask(if p == Purpose::Marketing { "marketing" } else { "informational" })?;
+            Ok(&supp_all | &by_purpose)
+        };
+        let (supp_marketing, supp_informational) = (suppressed_for(Purpose::Marketing)?, suppressed_for(Purpose::Informational)?);
+        let all_true = BooleanChunked::full("".into(), true, height);
+        let trues = |m: &BooleanChunked| m.sum().unwrap_or(0) as u64;
         let mut results = Vec::new();
-        let mut rcp_exprs = Vec::new();
-        let mut sums = Vec::new();
-        for (i, s) in requested.iter().enumerate() {
-            let m = col(member_column(&s.alias));
-            let sup = match s.purpose {
-                Purpose::Marketing => supp.all.clone().or(supp.marketing.clone()),
-                Purpose::Informational => supp.all.clone().or(supp.informational.clone()),
+        let mut recipient_cols = Vec::new();
+        for s in requested {
+            let Some(m) = members.get(&member_column(&s.alias)) else { continue };
+            let sup = if s.purpose == Purpose::Marketing { &supp_marketing } else { &supp_informational };
+            let consent = if s.purpose == Purpose::Marketing { &consent_ok } else { &all_true };
+            let kept = m & &!sup;
+            let consenting = &kept & consent;
+            let mut rcp = &consenting & &valid;
+            let mut counts = Counts {
+                members: trues(m),
+                suppressed: trues(&(m & sup)),
+                no_consent: trues(&(&kept & &!consent)),
+                invalid_email: trues(&(&consenting & &!&valid)),
+                ..Counts::default()
             };
-            let consent = if s.purpose == Purpose::Marketing { consent_ok.clone() } else { lit(true) };
-            let kept = m.clone().and(sup.clone().not());
-            let rcp = kept.clone().and(consent.clone()).and(valid.clone());
-            rcp_exprs.push(rcp.alias(recipient_column(&s.alias).as_str()));
-            let n = |e: Expr, k: &str| e.cast(DataType::UInt64).sum().alias(format!("{i}:{k}").as_str());
-            sums.push(n(m.clone(), "members"));
-            sums.push(n(m.clone().and(sup), "suppressed"));
-            sums.push(n(kept.clone().and(consent.clone().not()), "no_consent"));
-            sums.push(n(kept.and(consent).and(valid.clone().not()), "invalid_email"));
+            counts.recipients = trues(&rcp);
+            rcp.rename(recipient_column(&s.alias).as_str().into());
+            recipient_cols.push(rcp.into_series().into());
             results.push(SegmentResult {
                 alias: s.alias.clone(),
-                counts: Counts::default(),
+                counts,
                 member_col: member_column(&s.alias),
                 recipient_col: recipient_column(&s.alias),
                 columns: columns.remove(&s.alias).unwrap_or_default(),
             });
         }
-        let frame = run_in_memory(lf.with_columns(rcp_exprs))?;
+        drop(members);
+        df.hstack_mut(&member_cols)?;
+        df.hstack_mut(&recipient_cols)?;
         crate::session::timing("masks", started);
-        let totals = run_in_memory(frame.clone().lazy().select(sums))?;
-        crate::session::timing("counts", started);
-        let get = |name: String| -> u64 { totals.column(&name).ok().and_then(|c| c.u64().ok()?.get(0)).unwrap_or(0) };
-        for (i, r) in results.iter_mut().enumerate() {
-            let c = &mut r.counts;
-            c.members = get(format!("{i}:members"));
-            c.suppressed = get(format!("{i}:suppressed"));
-            c.no_consent = get(format!("{i}:no_consent"));
-            c.invalid_email = get(format!("{i}:invalid_email"));
-            c.recipients = c.members - c.suppressed - c.no_consent - c.invalid_email;
-        }
-        Ok(Evaluation { frame, results })
+        Ok(Evaluation { frame: df, results })
     }
 
     fn consent_expr(&self, notes: &mut Vec<String>, requested: &[&Segment]) -> Expr {

@@ -11,6 +11,7 @@ use polars::prelude::*;
 use crate::load::{Dataset, FieldType, TableData, KEY, ROW};
 use crate::project::Project;
 use crate::segment::ast::{Agg, AggDef, Cond, Leaf, Scope};
+use crate::masks::Mask;
 use crate::segment::compile::{leaf_expr, leaf_expr_folded, fold_text, CResult, CompileError};
 
 pub const BUILTINS: &[(&str, FieldType)] = &[
@@ -291,8 +292,9 @@ impl<'a> Plan<'a> {
     /// A condition over one table's rows (a table's or a scope's `where`).
     pub fn row_cond(&self, t: &TableData, c: &Cond) -> CResult<Expr> {
         match c {
-            Cond::All(cs, _) => cs.iter().try_fold(lit(true), |acc, c| Ok(acc.and(self.row_cond(t, c)?))),
-            Cond::Any(cs, _) => cs.iter().try_fold(lit(false), |acc, c| Ok(acc.or(self.row_cond(t, c)?))),
+            // Balanced, so a long list makes a shallow expression.
+            Cond::All(cs, _) => Ok(balanced(cs.iter().map(|c| self.row_cond(t, c)).collect::<CResult<_>>()?, true)),
+            Cond::Any(cs, _) => Ok(balanced(cs.iter().map(|c| self.row_cond(t, c)).collect::<CResult<_>>()?, false)),
             Cond::Not(c, _) => Ok(self.row_cond(t, c)?.not()),
             Cond::Field(l) => {
                 let ty = t.column_type(&l.field).ok_or_else(|| {
@@ -326,38 +328,39 @@ impl<'a> Plan<'a> {
         self.folds.borrow().iter().filter(|(s, _)| s == source).map(|(_, c)| fold_text(col(c.as_str())).alias(fold_name(c))).collect()
     }
 
-    /// A contact-level condition. Segment references read the member column
-    /// of the referenced segment, computed before this one.
-    pub fn cond(&mut self, c: &Cond, scope: Option<usize>) -> CResult<Expr> {
+    /// A contact-level condition as a mask: its leaves are expressions over
+    /// the feature table; segment references are the referenced segment's
+    /// members, combined by [`crate::masks`].
+    pub fn cond(&mut self, c: &Cond, scope: Option<usize>) -> CResult<Mask> {
         match c {
             Cond::All(cs, _) | Cond::Any(cs, _) => {
                 let all = matches!(c, Cond::All(..));
-                let mut acc = lit(all);
+                let mut parts = Vec::with_capacity(cs.len());
                 let mut errors = Vec::new();
                 for c in cs {
                     match self.cond(c, scope) {
-                        Ok(e) if all => acc = acc.and(e),
-                        Ok(e) => acc = acc.or(e),
+                        Ok(m) => parts.push(m),
                         Err(e) => errors.push(e),
                     }
                 }
                 // Every mistake among siblings is reported, not just the first.
                 let mut errors = errors.into_iter();
                 match errors.next() {
-                    None => Ok(acc),
+                    None if all => Ok(Mask::all(parts)),
+                    None => Ok(Mask::any(parts)),
                     Some(first) => {
                         self.deferred.extend(errors);
                         Err(first)
                     }
                 }
             }
-            Cond::Not(c, _) => Ok(self.cond(c, scope)?.not()),
+            Cond::Not(c, _) => Ok(Mask::not(self.cond(c, scope)?)),
             Cond::Field(l) => {
                 let r = self.field(&l.field, scope, &format!("{}.field", l.path))?;
                 let contact_text = r.ty == FieldType::Text && self.data.column_type(&l.field).is_some();
                 let folded = contact_text.then(|| self.folded("", &l.field));
                 let is_column = self.data.column_type(&l.field).is_some();
-                leaf_expr_folded(r.expr, folded, r.ty, &l.field, l, self.as_of).map_err(|e| e.declared_in(is_column.then_some("contacts"), &l.field))
+                leaf_expr_folded(r.expr, folded, r.ty, &l.field, l, self.as_of).map(Mask::Leaf).map_err(|e| e.declared_in(is_column.then_some("contacts"), &l.field))
             }
             Cond::Table(def, l) => {
                 let r = self.agg(def, scope)?;
@@ -365,9 +368,9 @@ impl<'a> Plan<'a> {
                 // first/last/min/max keep the column's type, which its table declares.
                 let section = matches!(def.agg, Agg::First | Agg::Last | Agg::Min | Agg::Max).then(|| format!("tables: {}", def.table));
                 let column = def.field.clone().unwrap_or_default();
-                leaf_expr(r.expr, r.ty, &label, &Leaf { path: l.path.clone(), ..l.clone() }, self.as_of).map_err(|e| e.declared_in(section.as_deref(), &column))
+                leaf_expr(r.expr, r.ty, &label, &Leaf { path: l.path.clone(), ..l.clone() }, self.as_of).map(Mask::Leaf).map_err(|e| e.declared_in(section.as_deref(), &column))
             }
-            Cond::Segment(alias, _) => Ok(col(member_column(alias))),
+            Cond::Segment(alias, _) => Ok(Mask::Member(member_column(alias))),
         }
     }
 
@@ -638,6 +641,26 @@ fn stack(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
         out.vstack_mut(&df)?;
     }
     Ok(out)
+}
+
+/// AND (or OR) of `parts` as a tree of depth log2(n) rather than n.
+pub fn balanced(mut parts: Vec<Expr>, and: bool) -> Expr {
+    if parts.is_empty() {
+        return lit(and);
+    }
+    while parts.len() > 1 {
+        let mut next = Vec::with_capacity(parts.len().div_ceil(2));
+        let mut it = parts.into_iter();
+        while let Some(a) = it.next() {
+            next.push(match it.next() {
+                Some(b) if and => a.and(b),
+                Some(b) => a.or(b),
+                None => a,
+            });
+        }
+        parts = next;
+    }
+    parts.pop().unwrap_or(lit(and))
 }
 
 fn fold_name(column: &str) -> String {

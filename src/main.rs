@@ -7,6 +7,7 @@ mod diag;
 mod engine;
 mod features;
 mod load;
+mod masks;
 mod output;
 mod par;
 mod project;
@@ -18,6 +19,7 @@ mod session;
 mod text;
 mod yamldoc;
 mod yamlpos;
+mod yamlvalue;
 
 use std::process::ExitCode;
 
@@ -30,7 +32,26 @@ use session::{Reported, UsageError};
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Conditions nest without a depth limit, and walking them recurses; the work
+/// runs on a thread whose stack (address space, committed only as used) is
+/// large enough for any file that fits in memory.
+const MAIN_STACK: usize = 4 << 30;
+/// Polars' worker threads evaluate expressions recursively too.
+const WORKER_STACK: usize = 256 << 20;
+
 fn main() -> ExitCode {
+    if std::env::var_os("RUST_MIN_STACK").is_none() {
+        // Read by std when polars starts its threads, all after this line.
+        std::env::set_var("RUST_MIN_STACK", WORKER_STACK.to_string());
+    }
+    match std::thread::Builder::new().name("audience".into()).stack_size(MAIN_STACK).spawn(run) {
+        Ok(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        // No room for the large stack (a tight ulimit -v): run here.
+        Err(_) => run(),
+    }
+}
+
+fn run() -> ExitCode {
     let cli = cli::Cli::parse();
     match cmd::dispatch(cli) {
         Ok(code) => code,
