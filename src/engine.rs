@@ -250,6 +250,18 @@ impl<'a> Context<'a> {
                 }
             }
         }
+        // Unreadable suppress files are reported with the other mistakes.
+        let supp = if want.compile_only {
+            None
+        } else {
+            match self.suppress_masks() {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    errors.extend(e);
+                    None
+                }
+            }
+        };
         if !errors.is_empty() {
             return Err(EvalError::Compile(errors));
         }
@@ -274,7 +286,10 @@ impl<'a> Context<'a> {
 
         let consent_ok = self.consent_expr(notes, requested);
         let valid = if self.data.email_key { col(KEY).str().contains(lit(crate::text::EMAIL_PATTERN), true).fill_null(lit(false)) } else { lit(true) };
-        let supp = self.suppress_masks().map_err(EvalError::Compile)?;
+        let supp = match supp {
+            Some(s) => s,
+            None => self.suppress_masks().map_err(EvalError::Compile)?,
+        };
         // Suppression, consent and address checks are the same for every
         // segment: computed once, then combined with each segment's members
         // over bitmaps (one polars expression per segment would cost more

@@ -236,6 +236,13 @@ fn parse(doc: &mut Doc, file: &Path, as_of_arg: Option<&str>) -> Option<Project>
                     };
                     let agg = parse_agg(doc, &vm, &path);
                     let field = doc.string(&vm, &path, "field", false);
+                    if let Some(t) = table.as_deref().filter(|t| !tables.iter().any(|c: &TableCfg| c.name == *t)) {
+                        let names: Vec<&str> = tables.iter().map(|c| c.name.as_str()).collect();
+                        let hint = did_you_mean(t, names.iter().copied())
+                            .unwrap_or_else(|| if names.is_empty() { "declare the table under `tables:`".into() } else { format!("tables: {}", names.join(", ")) });
+                        doc.error_hint(&join(&path, "table"), format!("no table `{t}` in audience.yaml"), Some(hint));
+                        continue;
+                    }
                     if let (Some(table), Some(agg)) = (table, agg) {
                         if agg != crate::segment::ast::Agg::Count && field.is_none() {
                             doc.error(&path, format!("agg `{}` needs `field`, the column to aggregate", agg.name()));

@@ -98,7 +98,21 @@ impl Session {
 
     pub fn load_data(&self) -> Result<Dataset> {
         let started = std::time::Instant::now();
-        let data = load::load(&self.project)?;
+        let data = match load::load(&self.project) {
+            Ok(d) => d,
+            Err(e) => match e.downcast::<load::DataErrors>() {
+                Ok(errors) => {
+                    let mut r = Report::default();
+                    for (path, msg, hint) in &errors.0 {
+                        r.push_at(&self.project.file, path, msg, hint.clone());
+                    }
+                    eprintln!("{}", r.render());
+                    let summary = errors.0.iter().map(|(_, m, _)| m.as_str()).collect::<Vec<_>>().join("; ");
+                    return Err(anyhow::Error::new(Reported).context(summary));
+                }
+                Err(e) => return Err(e),
+            },
+        };
         timing("load", started);
         let conflicts = name_conflicts(&self.project, &data);
         if !conflicts.is_empty() {

@@ -16,6 +16,10 @@ pub struct Doc {
     pub pos: PosMap,
     pub root: Value,
     pub diags: Vec<Diagnostic>,
+    /// Keep what parses around a mistake (a list of conditions without its
+    /// broken item), so `check` can go on to find the type errors of the rest.
+    /// A partial result is never evaluated: its file has errors.
+    pub partial: bool,
 }
 
 /// Reads a YAML file (segment or project file) as text. Only a regular file
@@ -82,7 +86,7 @@ impl Doc {
                 Value::Null
             }
         };
-        Doc { file, text, pos, root, diags }
+        Doc { file, text, pos, root, diags, partial: false }
     }
 
     pub fn ok(&self) -> bool {

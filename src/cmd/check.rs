@@ -52,6 +52,13 @@ pub fn run(common: &Common, paths: &[PathBuf], no_data: bool, format: CheckForma
     let loaded = segment::load_files(&files);
     report.items.extend(loaded.report.items);
     let mut segments = loaded.segments;
+    // Files with shape errors are still compiled, so their type errors are
+    // reported in the same run.
+    for b in loaded.broken {
+        if !segments.iter().any(|s| s.alias == b.alias) {
+            segments.push(b);
+        }
+    }
     // References may point at segments of the project that were not named.
     if let Some(p) = &project {
         if !paths.is_empty() {
@@ -89,9 +96,16 @@ pub fn run(common: &Common, paths: &[PathBuf], no_data: bool, format: CheckForma
     if !no_data {
         if let Some(p) = &project {
             match crate::load::load(p) {
-                Err(e) => {
-                    report.items.push((crate::diag::Diagnostic::new(p.file.display().to_string(), crate::yamlpos::Pos { line: 1, col: 1 }, format!("cannot read the data: {e:#}")), None));
-                }
+                Err(e) => match e.downcast::<crate::load::DataErrors>() {
+                    Ok(errors) => {
+                        for (path, message, hint) in errors.0 {
+                            let mut e = crate::segment::compile::CompileError::new(&path, message);
+                            e.hint = hint;
+                            push(&mut report, None, e);
+                        }
+                    }
+                    Err(e) => report.items.push((crate::diag::Diagnostic::new(p.file.display().to_string(), crate::yamlpos::Pos::START, format!("cannot read the data: {e:#}")), None)),
+                },
                 Ok(data) => {
                     for (path, message) in crate::session::name_conflicts(p, &data) {
                         push(&mut report, None, crate::segment::compile::CompileError::new(&path, message));

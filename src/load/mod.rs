@@ -359,10 +359,68 @@ fn is_email_key(df: &DataFrame, key: &str, setting: EmailKey) -> Result<bool> {
     })
 }
 
+/// Problems with the project's data, each with the YAML path in the project
+/// file of the setting to fix (`tables.orders.path`), so they are reported
+/// at their line, all together.
+#[derive(Debug)]
+pub struct DataErrors(pub Vec<(String, String, Option<String>)>);
+
+impl std::fmt::Display for DataErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let messages: Vec<&str> = self.0.iter().map(|(_, m, _)| m.as_str()).collect();
+        f.write_str(&messages.join("\n"))
+    }
+}
+
+impl std::error::Error for DataErrors {}
+
+/// Every source whose file is missing: checked before reading anything, so
+/// that three mistyped paths are three errors in one run, not one per run.
+fn missing_files(project: &Project) -> Vec<(String, String, Option<String>)> {
+    let mut out = Vec::new();
+    if let Some(c) = &project.contacts {
+        if let Err(e) = expand(&c.source.path) {
+            out.push(("contacts.path".to_string(), format!("contacts: {e:#}"), None));
+        }
+    }
+    for t in &project.tables {
+        if let Err(e) = expand(&t.source.path) {
+            out.push((format!("tables.{}.path", t.name), format!("table `{}`: {e:#}", t.name), None));
+        }
+    }
+    out
+}
+
+/// The setting a load error is about, read from the way it is worded.
+fn setting_of(message: &str) -> String {
+    let role = |prefix: &str, rest: &str| {
+        ["date", "amount", "key", "id", "consent"]
+            .iter()
+            .find(|r| rest.starts_with(&format!("its `{r}` column")) || rest.starts_with(&format!("the {r} column")))
+            .map_or(format!("{prefix}.path"), |r| format!("{prefix}.{r}"))
+    };
+    if let Some(rest) = message.strip_prefix("table `") {
+        if let Some((name, rest)) = rest.split_once("`: ") {
+            return role(&format!("tables.{name}"), rest);
+        }
+    }
+    if let Some(rest) = message.strip_prefix("contacts: ") {
+        return role("contacts", rest);
+    }
+    String::new()
+}
+
 /// Loads the contacts and every table of the project.
 pub fn load(project: &Project) -> Result<Dataset> {
+    let missing = missing_files(project);
+    if !missing.is_empty() {
+        return Err(DataErrors(missing).into());
+    }
     let mut inputs = Vec::new();
-    let data = load_inputs(project, &mut inputs)?;
+    let data = load_inputs(project, &mut inputs).map_err(|e| {
+        let message = format!("{e:#}");
+        anyhow::Error::from(DataErrors(vec![(setting_of(&message), message, None)]))
+    })?;
     // An export rewritten after it was read (a second file of a glob written
     // while the first was parsed) would mix two states of the data.
     for snapshot in &inputs {

@@ -241,7 +241,11 @@ impl OutputDir {
             "as_of": as_of,
             "status": "failed",
             "requested": requested,
-            "error": format!("{error:#}"),
+            // Errors already printed as diagnostics say what they were in the context.
+            "error": match error.downcast_ref::<crate::session::Reported>() {
+                Some(_) if error.chain().count() > 1 => error.chain().next().map(|c| c.to_string()).unwrap_or_default(),
+                _ => format!("{error:#}"),
+            },
         });
         if let Err(e) = self.append_audit(&[line]) {
             eprintln!("warning: {e:#}");

@@ -70,6 +70,8 @@ impl Report {
 
 pub struct Loaded {
     pub segments: Vec<Segment>,
+    /// What parsed of the files with errors, for `check` to compile; never run.
+    pub broken: Vec<Segment>,
     pub report: Report,
 }
 
@@ -77,6 +79,7 @@ pub struct Loaded {
 pub fn load_files(files: &[PathBuf]) -> Loaded {
     let mut report = Report::default();
     let mut segments: Vec<Segment> = Vec::new();
+    let mut broken: Vec<Segment> = Vec::new();
     for f in files {
         let text = match crate::yamldoc::read_text(f) {
             Ok(t) => t,
@@ -86,7 +89,12 @@ pub fn load_files(files: &[PathBuf]) -> Loaded {
             }
         };
         let mut doc = Doc::parse(f, text);
-        if let Some(s) = parse::parse_segment(&mut doc, f) {
+        doc.partial = true;
+        let parsed = parse::parse_segment(&mut doc, f);
+        let clean = doc.ok();
+        if let Some(s) = parsed.as_ref().filter(|_| !clean) {
+            broken.push(s.clone());
+        } else if let Some(s) = parsed {
             if let Some(other) = segments.iter().find(|o| o.alias == s.alias) {
                 let first = other.file.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
                 let at = if doc.pos.key("alias").is_some() { "alias" } else { "" };
@@ -98,5 +106,5 @@ pub fn load_files(files: &[PathBuf]) -> Loaded {
         report.push_doc(&doc);
     }
     segments.sort_by(|a, b| a.alias.cmp(&b.alias));
-    Loaded { segments, report }
+    Loaded { segments, broken, report }
 }

@@ -68,7 +68,7 @@ pub fn parse_condition(doc: &mut Doc, v: &Value, path: &str, level: Level) -> Op
                     None => ok = false,
                 }
             }
-            ok.then(|| if f == "all" { Cond::All(out, p) } else { Cond::Any(out, p) })
+            (ok || doc.partial).then(|| if f == "all" { Cond::All(out, p) } else { Cond::Any(out, p) })
         }
         Some("not") => {
             doc.mapping(v, path, "a `not` condition", &["not"]);
@@ -510,7 +510,7 @@ pub fn parse_segment(doc: &mut Doc, file: &Path) -> Option<Segment> {
     let expect = parse_expect(doc, m.get("expect"));
     let description = doc.string(&m, "", "description", false);
     let category = doc.string(&m, "", "category", false);
-    if !doc.ok() {
+    if !doc.ok() && !doc.partial {
         return None;
     }
     Some(Segment {

@@ -119,9 +119,14 @@ fn a_suppress_or_list_file_that_does_not_exist_is_a_check_error_at_its_entry() {
         .stderr_has("bounces.csv: list file not found")
         .stderr_has("audience.yaml:10:12: cannot read the suppress file:")
         .stderr_has("segments/lyon.yaml:3:17: cannot read the `exclude` list:");
-    // The commands that evaluate stop at the first unreadable list, located.
+    // The commands that evaluate report every unreadable list too, located.
     for args in [&["count"][..], &["run"], &["show", "lyon"]] {
-        w.run(args).code(1).stderr_has("segments/lyon.yaml:3:17: cannot read the `exclude` list:").stderr_has("staff.csv: list file not found");
+        w.run(args)
+            .code(1)
+            .stderr_has("segments/lyon.yaml:3:17: cannot read the `exclude` list:")
+            .stderr_has("staff.csv: list file not found")
+            .stderr_has("audience.yaml:9:5: cannot read the suppress file:")
+            .stderr_has("audience.yaml:10:12: cannot read the suppress file:");
     }
 }
 
@@ -168,4 +173,92 @@ fn rfm_outputs_refuse_extensions_they_cannot_write() {
     assert!(!w.exists("x.xlsx") && !w.exists("x.png"));
     w.run(&["rfm", "--scores", "x.csv", "--plot", "x.svg"]).ok();
     assert!(w.exists("x.csv") && w.exists("x.svg"));
+}
+
+/// `{not: {not: … c …}}`, `depth` levels, in flow style (as a JSON generator
+/// would write it) or in block style (one key per line).
+fn nested_not(depth: usize, flow: bool, leaf: &str) -> String {
+    if flow {
+        format!("name: deep\nwhere: {}{leaf}{}\n", "{not: ".repeat(depth), "}".repeat(depth))
+    } else {
+        let mut s = String::from("name: deep\nwhere:\n");
+        for i in 0..depth {
+            s.push_str(&format!("{}not:\n", "  ".repeat(i + 1)));
+        }
+        s.push_str(&format!("{}{leaf}\n", "  ".repeat(depth + 1)));
+        s
+    }
+}
+
+#[test]
+fn conditions_nest_far_beyond_yaml_libraries_limits() {
+    // serde_yaml stopped at 128 levels and saphyr's scanner at 255 flow levels.
+    let leaf_flow = "{field: city, op: eq, value: Lyon}";
+    let cases = [(3000, true, leaf_flow), (3001, true, leaf_flow), (400, false, "{field: city, op: eq, value: Lyon}")];
+    for (depth, flow, leaf) in cases {
+        let w = Work::project(CONTACTS, ORDERS, &[("deep", &nested_not(depth, flow, leaf))]);
+        w.run(&["check", "--no-data"]).ok();
+        // An even number of `not` is the leaf itself; an odd one its negation,
+        // which holds for a missing city too.
+        let want: &[&str] = if depth % 2 == 0 { &["a@x.io"] } else { &["b@x.io", "c@x.io"] };
+        assert_eq!(w.members("deep"), want, "depth {depth}, flow {flow}");
+    }
+}
+
+#[test]
+fn a_chain_of_twenty_thousand_references_is_evaluated() {
+    let w = Work::project(CONTACTS, ORDERS, &[("s0", CITY)]);
+    let n = 20_000;
+    for i in 1..n {
+        w.file(&format!("segments/s{i}.yaml"), &format!("name: s{i}\nwhere: {{segment: s{}}}\n", i - 1));
+    }
+    let last = format!("s{}", n - 1);
+    let c = w.counts(&[&last]);
+    assert_eq!((c[0]["alias"].as_str(), c[0]["members"].as_u64()), (Some(last.as_str()), Some(1)));
+    assert_eq!(w.members(&last), ["a@x.io"]);
+    // A cycle at the end of a long chain is still named, not a crash.
+    w.file("segments/s0.yaml", &format!("name: s0\nwhere: {{segment: {last}}}\n"));
+    w.run(&["count", &last]).code(1).stderr_has("segment references form a cycle:");
+}
+
+#[test]
+fn deep_conditions_on_table_rows_are_evaluated() {
+    // Alternating all/any cannot be flattened: the row filter stays deep.
+    let mut c = "{field: amount, op: gt, value: 5}".to_string();
+    for i in 0..600 {
+        c = if i % 2 == 0 { format!("{{any: [{c}, {{field: amount, op: lt, value: -5}}]}}") } else { format!("{{all: [{c}]}}") };
+    }
+    let seg = format!("name: buyers\nwhere: {{table: orders, where: {c}, agg: count, op: gte, value: 1}}\n");
+    let w = Work::project(CONTACTS, ORDERS, &[("buyers", &seg)]);
+    assert_eq!(w.members("buyers"), ["a@x.io"]);
+}
+
+#[test]
+fn every_missing_data_file_is_reported_at_its_path_in_one_run() {
+    let w = Work::project(CONTACTS, ORDERS, &[("lyon", CITY)]);
+    let project = w.read("audience.yaml").replace("contacts.csv", "contacts-old.csv").replace("path: orders.csv", "path: orders-old.csv");
+    w.file("audience.yaml", &project);
+    let line = |needle: &str| project.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let (c, o) = (line("contacts-old.csv"), line("orders-old.csv"));
+    for args in [&["check"][..], &["run"], &["count"]] {
+        w.run(args)
+            .code(1)
+            .stderr_has(&format!("audience.yaml:{c}:"))
+            .stderr_has("contacts: ./contacts-old.csv: file not found")
+            .stderr_has(&format!("audience.yaml:{o}:"))
+            .stderr_has("table `orders`: ./orders-old.csv: file not found");
+    }
+}
+
+#[test]
+fn check_reports_type_errors_beside_shape_errors_of_the_same_file() {
+    let seg = "name: mixed\nwhere:\n  all:\n    - {field: city, opp: eq, value: Lyon}\n    - {field: city, op: gt, value: 3}\n";
+    let w = Work::project(CONTACTS, ORDERS, &[("mixed", seg)]);
+    w.run(&["check"])
+        .code(1)
+        .stderr_has("segments/mixed.yaml:4:21: unknown key `opp` in a field condition")
+        .stderr_has("segments/mixed.yaml:5:36: `city` is a text field; operator `gt` compares numbers or dates");
+    // The broken file is never evaluated.
+    w.run(&["run"]).code(1).stderr_has("unknown key `opp`");
+    assert!(!w.exists("out/mixed.csv"));
 }
