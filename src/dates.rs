@@ -15,9 +15,7 @@ pub enum Zone {
 
 impl Zone {
     pub fn parse(name: &str) -> Result<Zone> {
-        name.parse::<chrono_tz::Tz>()
-            .map(Zone::Named)
-            .map_err(|_| anyhow!("unknown time zone `{name}` (use an IANA name such as Europe/Paris)"))
+        name.parse::<chrono_tz::Tz>().map(Zone::Named).map_err(|_| anyhow!("unknown time zone `{name}` (use an IANA name such as Europe/Paris)"))
     }
 
     pub fn today(&self) -> NaiveDate {
@@ -51,10 +49,7 @@ pub fn from_days(days: i32) -> NaiveDate {
 /// `YYYY-MM-DD` or `DD/MM/YYYY`.
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let s = s.trim();
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .filter(|_| s.len() == 10)
-        .or_else(|| NaiveDate::parse_from_str(s, "%d/%m/%Y").ok().filter(|_| s.len() == 10))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().filter(|_| s.len() == 10).or_else(|| NaiveDate::parse_from_str(s, "%d/%m/%Y").ok().filter(|_| s.len() == 10))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -15,20 +15,11 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(file: impl Into<String>, pos: Pos, message: impl Into<String>) -> Self {
-        Diagnostic {
-            file: file.into(),
-            line: pos.line,
-            col: pos.col,
-            message: message.into(),
-            hint: None,
-        }
+        Diagnostic { file: file.into(), line: pos.line, col: pos.col, message: message.into(), hint: None }
     }
 
     pub fn with_hint(self, hint: impl Into<String>) -> Self {
-        Diagnostic {
-            hint: Some(hint.into()),
-            ..self
-        }
+        Diagnostic { hint: Some(hint.into()), ..self }
     }
 }
 
@@ -49,20 +40,11 @@ pub fn render(d: &Diagnostic, source: Option<&str>) -> String {
     let text = source.and_then(|s| d.line.checked_sub(1).and_then(|i| s.lines().nth(i)));
     if let Some(text) = text {
         let text = text.strip_suffix('\r').unwrap_or(text);
-        let text = if d.line == 1 {
-            text.strip_prefix('\u{feff}').unwrap_or(text)
-        } else {
-            text
-        };
+        let text = if d.line == 1 { text.strip_prefix('\u{feff}').unwrap_or(text) } else { text };
         let number = d.line.to_string();
         let pad = " ".repeat(number.len());
         // Keep tabs so the caret lines up however the terminal shows them.
-        let indent: String = text
-            .chars()
-            .chain(std::iter::repeat(' '))
-            .take(d.col.saturating_sub(1))
-            .map(|c| if c == '\t' { '\t' } else { ' ' })
-            .collect();
+        let indent: String = text.chars().chain(std::iter::repeat(' ')).take(d.col.saturating_sub(1)).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
         out.push_str(&format!("{pad} |\n{number} | {text}\n{pad} | {indent}^\n"));
     }
     if let Some(hint) = &d.hint {
@@ -86,11 +68,7 @@ pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         }
         let cand = candidate.to_lowercase();
         let longest = len.max(cand.chars().count());
-        let limit = if longest <= 3 {
-            1
-        } else {
-            (longest / 3).max(2)
-        };
+        let limit = if longest <= 3 { 1 } else { (longest / 3).max(2) };
         let distance = strsim::damerau_levenshtein(&lower, &cand);
         // A prefix ranks after every edit-distance match.
         let score = if distance <= limit && distance < longest {
@@ -108,10 +86,7 @@ pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 }
 
 /// "did you mean `x`?", when some candidate is a plausible typo of `word`.
-pub fn did_you_mean<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<String> {
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     nearest(word, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 
@@ -130,24 +105,14 @@ where:
       value: 100
 ";
 
-    const CONDITION_KEYS: [&str; 8] = [
-        "all", "any", "not", "field", "op", "value", "table", "segment",
-    ];
+    const CONDITION_KEYS: [&str; 8] = ["all", "any", "not", "field", "op", "value", "table", "segment"];
 
     #[test]
     fn renders_like_rustc() {
         let map = PosMap::build(SEGMENT);
-        let key = map
-            .keys_at("where.all[0]")
-            .into_iter()
-            .find(|k| k == "fiel")
-            .unwrap();
-        let d = Diagnostic::new(
-            "segments/vip.yaml",
-            map.key("where.all[0].fiel").unwrap(),
-            format!("unknown key `{key}`"),
-        )
-        .with_hint(did_you_mean(&key, CONDITION_KEYS).unwrap());
+        let key = map.keys_at("where.all[0]").into_iter().find(|k| k == "fiel").unwrap();
+        let d = Diagnostic::new("segments/vip.yaml", map.key("where.all[0].fiel").unwrap(), format!("unknown key `{key}`"))
+            .with_hint(did_you_mean(&key, CONDITION_KEYS).unwrap());
         assert_eq!(
             render(&d, Some(SEGMENT)),
             "\
@@ -158,31 +123,20 @@ segments/vip.yaml:4:8: unknown key `fiel`
   hint: did you mean `field`?
 "
         );
-        assert_eq!(
-            render(&d, None),
-            "segments/vip.yaml:4:8: unknown key `fiel`\n  hint: did you mean `field`?\n"
-        );
+        assert_eq!(render(&d, None), "segments/vip.yaml:4:8: unknown key `fiel`\n  hint: did you mean `field`?\n");
     }
 
     #[test]
     fn renders_value_errors_and_wide_gutters() {
         let map = PosMap::build(SEGMENT);
-        let d = Diagnostic::new(
-            "vip.yaml",
-            map.locate("where.all[1].op"),
-            "unknown operator `greater`",
-        )
-        .with_hint("did you mean `gt`?");
+        let d = Diagnostic::new("vip.yaml", map.locate("where.all[1].op"), "unknown operator `greater`").with_hint("did you mean `gt`?");
         assert_eq!(
             render(&d, Some(SEGMENT)),
             "vip.yaml:6:11: unknown operator `greater`\n  |\n6 |       op: greater\n  |           ^\n  hint: did you mean `gt`?\n"
         );
         let source = format!("{}\tbad: x\r\n", "a: 1\n".repeat(11));
         let d = Diagnostic::new("f.yaml", Pos { line: 12, col: 7 }, "oops");
-        assert_eq!(
-            render(&d, Some(&source)),
-            "f.yaml:12:7: oops\n   |\n12 | \tbad: x\n   | \t     ^\n"
-        );
+        assert_eq!(render(&d, Some(&source)), "f.yaml:12:7: oops\n   |\n12 | \tbad: x\n   | \t     ^\n");
         // A position past the end of the text: no snippet, no panic.
         let d = Diagnostic::new("f.yaml", Pos { line: 99, col: 1 }, "oops");
         assert_eq!(render(&d, Some("a: 1\n")), "f.yaml:99:1: oops\n");
@@ -193,14 +147,9 @@ segments/vip.yaml:4:8: unknown key `fiel`
     #[test]
     fn serialises_to_json() {
         let d = Diagnostic::new("a.yaml", Pos { line: 2, col: 3 }, "bad").with_hint("fix it");
-        assert_eq!(
-            serde_json::to_string(&d).unwrap(),
-            r#"{"file":"a.yaml","line":2,"col":3,"message":"bad","hint":"fix it"}"#
-        );
+        assert_eq!(serde_json::to_string(&d).unwrap(), r#"{"file":"a.yaml","line":2,"col":3,"message":"bad","hint":"fix it"}"#);
         let d = Diagnostic::new("a.yaml", Pos { line: 2, col: 3 }, "bad");
-        assert!(serde_json::to_string(&d)
-            .unwrap()
-            .ends_with(r#""hint":null}"#));
+        assert!(serde_json::to_string(&d).unwrap().ends_with(r#""hint":null}"#));
     }
 
     #[test]
@@ -210,18 +159,9 @@ segments/vip.yaml:4:8: unknown key `fiel`
         assert_eq!(nearest("Field", CONDITION_KEYS), Some("field"));
         assert_eq!(nearest("segmnet", CONDITION_KEYS), Some("segment"));
         assert_eq!(nearest("nay", CONDITION_KEYS), Some("any"));
-        assert_eq!(
-            nearest("desc", ["name", "description", "category"]),
-            Some("description")
-        );
-        assert_eq!(
-            nearest("is_ture", ["is_true", "is_false", "is_empty"]),
-            Some("is_true")
-        );
-        assert_eq!(
-            did_you_mean("valeu", CONDITION_KEYS).as_deref(),
-            Some("did you mean `value`?")
-        );
+        assert_eq!(nearest("desc", ["name", "description", "category"]), Some("description"));
+        assert_eq!(nearest("is_ture", ["is_true", "is_false", "is_empty"]), Some("is_true"));
+        assert_eq!(did_you_mean("valeu", CONDITION_KEYS).as_deref(), Some("did you mean `value`?"));
     }
 
     #[test]

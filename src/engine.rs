@@ -8,8 +8,8 @@ use anyhow::{anyhow, Result};
 use polars::prelude::*;
 
 use crate::features::{member_column, Plan};
-use crate::masks::{Mask, Program};
 use crate::load::{read_key_list, Dataset, FieldType, KEY};
+use crate::masks::{Mask, Program};
 use crate::project::Project;
 use crate::rfm_fields;
 use crate::segment::ast::{KeyList, Purpose, Segment};
@@ -91,7 +91,11 @@ pub fn dependency_order<'s>(all: &'s [Segment], wanted: &[&str]) -> Result<Vec<&
             if let Some(pos) = stack.iter().position(|a| *a == alias) {
                 // The reference that closes the loop is the one reported.
                 let cycle = stack[pos..].iter().copied().chain([alias.as_str()]).collect::<Vec<_>>().join(" → ");
-                errors.push((s.file.clone(), CompileError::new(&path, format!("segment references form a cycle: {cycle}")).hint("a segment cannot include itself through other segments; remove one reference")));
+                errors.push((
+                    s.file.clone(),
+                    CompileError::new(&path, format!("segment references form a cycle: {cycle}"))
+                        .hint("a segment cannot include itself through other segments; remove one reference"),
+                ));
                 continue;
             }
             match by_alias.get(alias.as_str()) {
@@ -176,8 +180,10 @@ impl<'a> Context<'a> {
         let keys = match list {
             KeyList::None => vec![],
             KeyList::Inline(k) => k.iter().map(|k| self.data.normalize_key(k)).collect(),
-            KeyList::File(p) => read_key_list(p, self.data, &self.project.csv)
-                .map_err(|e| CompileError::new(&format!("{what}.file"), format!("cannot read the `{what}` list: {e:#}")).hint("the path is relative to the segment file's folder"))?,
+            KeyList::File(p) => read_key_list(p, self.data, &self.project.csv).map_err(|e| {
+                CompileError::new(&format!("{what}.file"), format!("cannot read the `{what}` list: {e:#}"))
+                    .hint("the path is relative to the segment file's folder")
+            })?,
         };
         if what == "include" && !keys.is_empty() {
             let missing = self.data.unknown_keys(&keys);
@@ -352,7 +358,13 @@ impl<'a> Context<'a> {
         match &self.data.consent {
             Some(c) => {
                 let ty = self.data.column_type(c).unwrap_or(FieldType::Text);
-                let leaf = crate::segment::ast::Leaf { field: c.clone(), op: crate::segment::ast::Op::IsTrue, value: None, case_sensitive: false, path: String::new() };
+                let leaf = crate::segment::ast::Leaf {
+                    field: c.clone(),
+                    op: crate::segment::ast::Op::IsTrue,
+                    value: None,
+                    case_sensitive: false,
+                    path: String::new(),
+                };
                 crate::segment::compile::leaf_expr(col(c.as_str()), ty, c, &leaf, self.project.as_of).unwrap_or(lit(false))
             }
             None => {
@@ -375,7 +387,10 @@ impl<'a> Context<'a> {
             let keys = match read_key_list(&s.path, self.data, &self.project.csv) {
                 Ok(k) => k,
                 Err(e) => {
-                    errors.push((None, CompileError::new(&s.at, format!("cannot read the suppress file: {e:#}")).hint("the path is relative to the folder of audience.yaml")));
+                    errors.push((
+                        None,
+                        CompileError::new(&s.at, format!("cannot read the suppress file: {e:#}")).hint("the path is relative to the folder of audience.yaml"),
+                    ));
                     continue;
                 }
             };
@@ -400,7 +415,8 @@ impl<'a> Context<'a> {
         };
         for (from, _) in &s.export.rename {
             if !names.iter().any(|(n, _)| n == from) {
-                return Err(CompileError::new(&format!("export.rename.{from}"), format!("`rename` names `{from}`, which is not an exported column")).hint("rename keys must be columns listed in export.columns (or contact columns when it is absent)"));
+                return Err(CompileError::new(&format!("export.rename.{from}"), format!("`rename` names `{from}`, which is not an exported column"))
+                    .hint("rename keys must be columns listed in export.columns (or contact columns when it is absent)"));
             }
         }
         let mut out = Vec::new();

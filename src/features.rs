@@ -9,10 +9,10 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::load::{Dataset, FieldType, TableData, KEY, ROW};
+use crate::masks::Mask;
 use crate::project::Project;
 use crate::segment::ast::{Agg, AggDef, Cond, Leaf, Scope};
-use crate::masks::Mask;
-use crate::segment::compile::{leaf_expr, leaf_expr_folded, fold_text, CResult, CompileError};
+use crate::segment::compile::{fold_text, leaf_expr, leaf_expr_folded, CResult, CompileError};
 
 pub const BUILTINS: &[(&str, FieldType)] = &[
     ("order_count", FieldType::Int),
@@ -36,7 +36,12 @@ pub const RFM_FIELDS: &[(&str, FieldType)] = &[
 enum Kind {
     /// `key` is the definition's canonical text: compiled expressions do not
     /// print the values they hold (sets in UDFs), so they cannot serve as keys.
-    Def { filter: Option<Expr>, agg: Agg, field: Option<String>, key: String },
+    Def {
+        filter: Option<Expr>,
+        agg: Agg,
+        field: Option<String>,
+        key: String,
+    },
     OrderCount,
     TotalSpent,
     FirstDate,
@@ -179,10 +184,16 @@ impl<'a> Plan<'a> {
             (Agg::Sum, Some(t)) if t.is_number() => t,
             (Agg::Avg, Some(t)) if t.is_number() => FieldType::Float,
             (Agg::Sum | Agg::Avg, Some(t)) => {
-                return Err(CompileError::new(&format!("{}.field", def.path), format!("agg `{}` needs a number column; `{}` is {}", def.agg.name(), def.field.as_deref().unwrap_or(""), t.name())))
+                return Err(CompileError::new(
+                    &format!("{}.field", def.path),
+                    format!("agg `{}` needs a number column; `{}` is {}", def.agg.name(), def.field.as_deref().unwrap_or(""), t.name()),
+                ))
             }
             (Agg::First | Agg::Last, _) if t.cfg.date.is_none() => {
-                return Err(CompileError::new(&format!("{}.agg", def.path), format!("agg `{}` needs the table `{}` to have a `date` column in audience.yaml", def.agg.name(), def.table)))
+                return Err(CompileError::new(
+                    &format!("{}.agg", def.path),
+                    format!("agg `{}` needs the table `{}` to have a `date` column in audience.yaml", def.agg.name(), def.table),
+                ))
             }
             (_, Some(t)) => t,
             (_, None) => FieldType::Int,
@@ -203,7 +214,8 @@ impl<'a> Plan<'a> {
 
     fn builtin_on(&mut self, table: &str, name: &str, scope: Option<usize>, path: &str) -> CResult<Resolved> {
         let t = self.data.table(table).ok_or_else(|| {
-            CompileError::new(path, format!("`{name}` is computed from a table named `{table}`, and the project has none")).hint("add it under `tables:` in audience.yaml")
+            CompileError::new(path, format!("`{name}` is computed from a table named `{table}`, and the project has none"))
+                .hint("add it under `tables:` in audience.yaml")
         })?;
         let scope = self.scope_for(table, scope);
         let need = |what: &str, has: bool| -> CResult<()> {
@@ -226,7 +238,9 @@ impl<'a> Plan<'a> {
                 let n = count(self);
                 let d = self.add_derived(
                     format!("avg|{total}|{n}"),
-                    when(col(n.as_str()).gt(lit(0))).then(tidy(col(total) / col(n.as_str()).cast(DataType::Float64))).otherwise(lit(NULL).cast(DataType::Float64)),
+                    when(col(n.as_str()).gt(lit(0)))
+                        .then(tidy(col(total) / col(n.as_str()).cast(DataType::Float64)))
+                        .otherwise(lit(NULL).cast(DataType::Float64)),
                 );
                 Resolved { expr: col(d), ty: FieldType::Float }
             }
@@ -249,7 +263,10 @@ impl<'a> Plan<'a> {
     /// The inputs of RFM: unscoped frequency, monetary and latest date over the RFM table.
     pub fn rfm_inputs(&mut self) -> CResult<(String, String, String)> {
         let table = self.project.rfm.table.clone();
-        let t = self.data.table(&table).ok_or_else(|| CompileError::new("rfm.table", format!("RFM needs the table `{table}`, which audience.yaml does not define")))?;
+        let t = self
+            .data
+            .table(&table)
+            .ok_or_else(|| CompileError::new("rfm.table", format!("RFM needs the table `{table}`, which audience.yaml does not define")))?;
         if t.cfg.date.is_none() || t.cfg.amount.is_none() {
             return Err(CompileError::new("rfm.table", format!("RFM needs table `{table}` to name its `date` and `amount` columns")));
         }
@@ -299,7 +316,8 @@ impl<'a> Plan<'a> {
             Cond::Field(l) => {
                 let ty = t.column_type(&l.field).ok_or_else(|| {
                     let names: Vec<&str> = t.columns.iter().map(|(n, _)| n.as_str()).collect();
-                    let hint = crate::diag::did_you_mean(&l.field, names.iter().copied()).unwrap_or_else(|| format!("columns of `{}`: {}", t.cfg.name, names.join(", ")));
+                    let hint = crate::diag::did_you_mean(&l.field, names.iter().copied())
+                        .unwrap_or_else(|| format!("columns of `{}`: {}", t.cfg.name, names.join(", ")));
                     CompileError::new(&format!("{}.field", l.path), format!("table `{}` has no column `{}`", t.cfg.name, l.field)).hint(hint)
                 })?;
                 let name = if l.field == t.cfg.source.key { KEY } else { l.field.as_str() };
@@ -360,7 +378,9 @@ impl<'a> Plan<'a> {
                 let contact_text = r.ty == FieldType::Text && self.data.column_type(&l.field).is_some();
                 let folded = contact_text.then(|| self.folded("", &l.field));
                 let is_column = self.data.column_type(&l.field).is_some();
-                leaf_expr_folded(r.expr, folded, r.ty, &l.field, l, self.as_of).map(Mask::Leaf).map_err(|e| e.declared_in(is_column.then_some("contacts"), &l.field))
+                leaf_expr_folded(r.expr, folded, r.ty, &l.field, l, self.as_of)
+                    .map(Mask::Leaf)
+                    .map_err(|e| e.declared_in(is_column.then_some("contacts"), &l.field))
             }
             Cond::Table(def, l) => {
                 let r = self.agg(def, scope)?;
@@ -368,7 +388,9 @@ impl<'a> Plan<'a> {
                 // first/last/min/max keep the column's type, which its table declares.
                 let section = matches!(def.agg, Agg::First | Agg::Last | Agg::Min | Agg::Max).then(|| format!("tables: {}", def.table));
                 let column = def.field.clone().unwrap_or_default();
-                leaf_expr(r.expr, r.ty, &label, &Leaf { path: l.path.clone(), ..l.clone() }, self.as_of).map(Mask::Leaf).map_err(|e| e.declared_in(section.as_deref(), &column))
+                leaf_expr(r.expr, r.ty, &label, &Leaf { path: l.path.clone(), ..l.clone() }, self.as_of)
+                    .map(Mask::Leaf)
+                    .map_err(|e| e.declared_in(section.as_deref(), &column))
             }
             Cond::Segment(alias, _) => Ok(Mask::Member(member_column(alias))),
         }
@@ -481,8 +503,10 @@ impl<'a> Plan<'a> {
                 // each keeps.
                 for (di, (value, list)) in distinct.iter().enumerate() {
                     let v = col(value.as_str());
-                    let flags: Vec<Expr> = list.iter().enumerate().map(|(k, (m, _))| m.clone().and(v.clone().is_not_null()).any(true).alias(format!("__f{k}"))).collect();
-                    let counts: Vec<Expr> = list.iter().enumerate().map(|(k, _)| col(format!("__f{k}")).cast(DataType::Int64).sum().alias(distinct_name(si, di, k))).collect();
+                    let flags: Vec<Expr> =
+                        list.iter().enumerate().map(|(k, (m, _))| m.clone().and(v.clone().is_not_null()).any(true).alias(format!("__f{k}"))).collect();
+                    let counts: Vec<Expr> =
+                        list.iter().enumerate().map(|(k, _)| col(format!("__f{k}")).cast(DataType::Int64).sum().alias(distinct_name(si, di, k))).collect();
                     out.push(rows.clone().group_by([col(CONTACT), v]).agg(flags).group_by([col(CONTACT)]).agg(counts));
                 }
                 out
@@ -536,12 +560,7 @@ impl<'a> Plan<'a> {
             }
         }
         let mut lf = df.lazy().with_columns(totals);
-        let fills: Vec<Expr> = self
-            .aggs
-            .iter()
-            .filter(|a| a.zero_when_none)
-            .map(|a| col(a.name.as_str()).fill_null(lit(0)).alias(a.name.as_str()))
-            .collect();
+        let fills: Vec<Expr> = self.aggs.iter().filter(|a| a.zero_when_none).map(|a| col(a.name.as_str()).fill_null(lit(0)).alias(a.name.as_str())).collect();
         if !fills.is_empty() {
             lf = lf.with_columns(fills);
         }

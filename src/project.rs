@@ -18,9 +18,7 @@ use crate::yamldoc::{index, join, kind, scalar_text, Doc};
 
 pub const FILE_NAME: &str = "audience.yaml";
 
-const TOP_KEYS: &[&str] = &[
-    "contacts", "tables", "metrics", "segments", "output", "suppress", "as_of", "timezone", "rfm", "csv",
-];
+const TOP_KEYS: &[&str] = &["contacts", "tables", "metrics", "segments", "output", "suppress", "as_of", "timezone", "rfm", "csv"];
 const CONTACT_KEYS: &[&str] = &["path", "key", "email_key", "consent", "columns"];
 const TABLE_KEYS: &[&str] = &["path", "key", "date", "amount", "id", "where", "consent", "columns"];
 const METRIC_KEYS: &[&str] = &["table", "where", "agg", "field"];
@@ -218,7 +216,11 @@ fn parse(doc: &mut Doc, file: &Path, as_of_arg: Option<&str>) -> Option<Project>
         }
     }
     if contacts.is_none() && !tables.iter().any(|t| t.name == "orders") && doc.ok() {
-        doc.error_hint("", "the project has no `contacts` and no table named `orders` to take contacts from", Some("add a `contacts:` section with `path` and `key`".into()));
+        doc.error_hint(
+            "",
+            "the project has no `contacts` and no table named `orders` to take contacts from",
+            Some("add a `contacts:` section with `path` and `key`".into()),
+        );
     }
 
     let mut metrics = Vec::new();
@@ -238,8 +240,13 @@ fn parse(doc: &mut Doc, file: &Path, as_of_arg: Option<&str>) -> Option<Project>
                     let field = doc.string(&vm, &path, "field", false);
                     if let Some(t) = table.as_deref().filter(|t| !tables.iter().any(|c: &TableCfg| c.name == *t)) {
                         let names: Vec<&str> = tables.iter().map(|c| c.name.as_str()).collect();
-                        let hint = did_you_mean(t, names.iter().copied())
-                            .unwrap_or_else(|| if names.is_empty() { "declare the table under `tables:`".into() } else { format!("tables: {}", names.join(", ")) });
+                        let hint = did_you_mean(t, names.iter().copied()).unwrap_or_else(|| {
+                            if names.is_empty() {
+                                "declare the table under `tables:`".into()
+                            } else {
+                                format!("tables: {}", names.join(", "))
+                            }
+                        });
                         doc.error_hint(&join(&path, "table"), format!("no table `{t}` in audience.yaml"), Some(hint));
                         continue;
                     }
@@ -394,13 +401,7 @@ fn parse_csv(doc: &mut Doc, v: Option<&Value>) -> CsvCfg {
 }
 
 fn parse_rfm(doc: &mut Doc, v: Option<&Value>) -> RfmCfg {
-    let mut cfg = RfmCfg {
-        table: "orders".into(),
-        bins: [5; 3],
-        thresholds: None,
-        classes_name: "standard".into(),
-        classes: rfm::preset("standard", [5; 3]),
-    };
+    let mut cfg = RfmCfg { table: "orders".into(), bins: [5; 3], thresholds: None, classes_name: "standard".into(), classes: rfm::preset("standard", [5; 3]) };
     let Some(v) = v.filter(|v| !v.is_null()) else { return cfg };
     let Some(m) = doc.mapping(v, "rfm", "`rfm`", &["table", "bins", "thresholds", "classes"]).cloned() else { return cfg };
     if let Some(t) = doc.string(&m, "rfm", "table", false) {

@@ -62,12 +62,7 @@ pub fn preset_names() -> &'static [&'static str] {
 }
 
 fn class(name: &str, r: (u32, u32), f: (u32, u32), m: (u32, u32)) -> ClassDef {
-    ClassDef {
-        name: name.to_string(),
-        r,
-        f,
-        m,
-    }
+    ClassDef { name: name.to_string(), r, f, m }
 }
 
 /// Preset by name ("standard", "quadrants", "tiers"). The presets are defined
@@ -169,9 +164,7 @@ fn quantile_type7(sorted: &[f64], p: f64) -> f64 {
 /// `seq(0, 1, length.out = n + 1)` computes them), plus 1.
 fn quantile_cuts(sorted: &[f64], bins: u32) -> Vec<f64> {
     let step = 1.0 / bins as f64;
-    (1..bins)
-        .map(|i| quantile_type7(sorted, i as f64 * step) + 1.0)
-        .collect()
+    (1..bins).map(|i| quantile_type7(sorted, i as f64 * step) + 1.0).collect()
 }
 
 /// The bins of one dimension as (lower, upper) pairs.
@@ -223,22 +216,14 @@ pub fn score(inputs: &[RfmInput], cfg: &RfmConfig) -> Vec<Option<RfmScore>> {
         return vec![None; inputs.len()];
     }
     let bins: [Bins; 3] = std::array::from_fn(|d| {
-        let (min, max) = scored
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), row| {
-                (lo.min(row[d]), hi.max(row[d]))
-            });
+        let (min, max) = scored.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), row| (lo.min(row[d]), hi.max(row[d])));
         Bins::new(&cuts[d], min, max)
     });
     let recency_bins = bins[0].0.len() as u32;
     rows.iter()
         .map(|row| {
             let [r, f, m] = (*row)?;
-            Some(RfmScore {
-                r: recency_bins + 1 - bins[0].of(r),
-                f: bins[1].of(f),
-                m: bins[2].of(m),
-            })
+            Some(RfmScore { r: recency_bins + 1 - bins[0].of(r), f: bins[1].of(f), m: bins[2].of(m) })
         })
         .collect()
 }
@@ -251,9 +236,7 @@ pub fn classify<'a>(s: &RfmScore, classes: &'a [ClassDef]) -> &'a str {
 /// Position of the first class whose three inclusive ranges hold.
 fn class_index(s: &RfmScore, classes: &[ClassDef]) -> Option<usize> {
     let within = |v: u32, (lo, hi): (u32, u32)| lo <= v && v <= hi;
-    classes
-        .iter()
-        .position(|c| within(s.r, c.r) && within(s.f, c.f) && within(s.m, c.m))
+    classes.iter().position(|c| within(s.r, c.r) && within(s.f, c.f) && within(s.m, c.m))
 }
 
 /// The three scores as digits, recency first: `"543"`.
@@ -327,13 +310,7 @@ fn share(part: f64, whole: f64) -> f64 {
 /// parallel; a missing `has_orders` entry reads as true, a missing score as
 /// none. Rows follow the classes by position, so even a class named like
 /// another keeps its own members.
-pub fn class_table(
-    inputs: &[RfmInput],
-    has_orders: &[bool],
-    scores: &[Option<RfmScore>],
-    classes: &[ClassDef],
-    total_contacts: u64,
-) -> Vec<ClassRow> {
+pub fn class_table(inputs: &[RfmInput], has_orders: &[bool], scores: &[Option<RfmScore>], classes: &[ClassDef], total_contacts: u64) -> Vec<ClassRow> {
     let others = classes.len();
     let no_purchase = others + 1;
     let mut groups: Vec<Members> = (0..=no_purchase).map(|_| Members::default()).collect();
@@ -342,11 +319,7 @@ pub fn class_table(
         let group = if !has_orders.get(i).copied().unwrap_or(true) {
             no_purchase
         } else {
-            scores
-                .get(i)
-                .and_then(Option::as_ref)
-                .and_then(|s| class_index(s, classes))
-                .unwrap_or(others)
+            scores.get(i).and_then(Option::as_ref).and_then(|s| class_index(s, classes)).unwrap_or(others)
         };
         let g = &mut groups[group];
         g.contacts += 1;
@@ -359,10 +332,7 @@ pub fn class_table(
         g.monetary.0.push(input.monetary);
         total_revenue += input.monetary;
     }
-    let names = classes
-        .iter()
-        .map(|c| c.name.as_str())
-        .chain([OTHERS, NO_PURCHASE]);
+    let names = classes.iter().map(|c| c.name.as_str()).chain([OTHERS, NO_PURCHASE]);
     names
         .zip(groups)
         .map(|(name, g)| ClassRow {
@@ -403,26 +373,15 @@ mod tests {
     use std::path::Path;
 
     fn input(recency: f64, frequency: f64, monetary: f64) -> RfmInput {
-        RfmInput {
-            recency_days: Some(recency),
-            frequency,
-            monetary,
-        }
+        RfmInput { recency_days: Some(recency), frequency, monetary }
     }
 
     fn config(bins: [u32; 3]) -> RfmConfig {
-        RfmConfig {
-            bins,
-            thresholds: None,
-            classes: Vec::new(),
-        }
+        RfmConfig { bins, thresholds: None, classes: Vec::new() }
     }
 
     fn scores(inputs: &[RfmInput], cfg: &RfmConfig) -> Vec<(u32, u32, u32)> {
-        score(inputs, cfg)
-            .into_iter()
-            .map(|s| s.map(|s| (s.r, s.f, s.m)).expect("every input is scored"))
-            .collect()
+        score(inputs, cfg).into_iter().map(|s| s.map(|s| (s.r, s.f, s.m)).expect("every input is scored")).collect()
     }
 
     /// Per customer: (recency_days, orders, amount), as the R package builds them.
@@ -434,19 +393,12 @@ mod tests {
             let record = record.expect("a valid CSV record");
             let date = chrono::NaiveDate::parse_from_str(&record[1], "%Y-%m-%d").expect("a date");
             let revenue: f64 = record[2].parse().expect("a revenue");
-            let entry = latest
-                .entry(record[0].to_string())
-                .or_insert((date, 0.0, 0.0));
+            let entry = latest.entry(record[0].to_string()).or_insert((date, 0.0, 0.0));
             entry.0 = entry.0.max(date);
             entry.1 += 1.0;
             entry.2 += revenue;
         }
-        latest
-            .into_iter()
-            .map(|(id, (date, orders, amount))| {
-                (id, input((as_of - date).num_days() as f64, orders, amount))
-            })
-            .collect()
+        latest.into_iter().map(|(id, (date, orders, amount))| (id, input((as_of - date).num_days() as f64, orders, amount))).collect()
     }
 
     #[test]
@@ -460,45 +412,16 @@ mod tests {
         let (ids, inputs): (Vec<String>, Vec<RfmInput>) = customers.into_iter().unzip();
         assert_eq!(inputs.len(), 995);
         let classes = preset("standard", [5, 5, 5]).unwrap();
-        let cfg = RfmConfig {
-            bins: [5, 5, 5],
-            thresholds: None,
-            classes: classes.clone(),
-        };
+        let cfg = RfmConfig { bins: [5, 5, 5], thresholds: None, classes: classes.clone() };
         let scores = score(&inputs, &cfg);
 
         let expected = [
-            (
-                "Abbey O'Reilly",
-                (205.0, 6.0, 472.0),
-                (3, 4, 3),
-                "Potential Loyalist",
-            ),
-            (
-                "Add Senger",
-                (140.0, 3.0, 340.0),
-                (4, 1, 2),
-                "New Customers",
-            ),
-            (
-                "Aden Lesch",
-                (194.0, 4.0, 405.0),
-                (3, 2, 3),
-                "Loyal Customers",
-            ),
-            (
-                "Aden Murphy",
-                (98.0, 7.0, 596.0),
-                (5, 4, 4),
-                "Potential Loyalist",
-            ),
+            ("Abbey O'Reilly", (205.0, 6.0, 472.0), (3, 4, 3), "Potential Loyalist"),
+            ("Add Senger", (140.0, 3.0, 340.0), (4, 1, 2), "New Customers"),
+            ("Aden Lesch", (194.0, 4.0, 405.0), (3, 2, 3), "Loyal Customers"),
+            ("Aden Murphy", (98.0, 7.0, 596.0), (5, 4, 4), "Potential Loyalist"),
             ("Agness O'Keefe", (90.0, 9.0, 843.0), (5, 5, 5), "Champions"),
-            (
-                "Aiyanna Bruen",
-                (246.0, 4.0, 157.0),
-                (3, 2, 1),
-                "About To Sleep",
-            ),
+            ("Aiyanna Bruen", (246.0, 4.0, 157.0), (3, 2, 1), "About To Sleep"),
         ];
         for (id, (recency, orders, amount), (r, f, m), class) in expected {
             let i = ids.iter().position(|x| x == id).expect(id);
@@ -511,11 +434,8 @@ mod tests {
 
         let has_orders = vec![true; inputs.len()];
         let table = class_table(&inputs, &has_orders, &scores, &classes, 995);
-        let sizes: BTreeMap<&str, (u64, f64, f64)> = table
-            .iter()
-            .filter(|row| row.contacts > 0)
-            .map(|row| (row.class.as_str(), (row.contacts, row.orders, row.revenue)))
-            .collect();
+        let sizes: BTreeMap<&str, (u64, f64, f64)> =
+            table.iter().filter(|row| row.contacts > 0).map(|row| (row.class.as_str(), (row.contacts, row.orders, row.revenue))).collect();
         let expected_sizes: BTreeMap<&str, (u64, f64, f64)> = [
             ("Potential Loyalist", (342, 2211.0, 204856.0)),
             ("Loyal Customers", (170, 799.0, 76562.0)),
@@ -538,11 +458,7 @@ mod tests {
 
         let grid = grid(&scores, cfg.bins);
         assert_eq!(grid.iter().flatten().sum::<u64>(), 995);
-        let champions_cell = scores
-            .iter()
-            .flatten()
-            .filter(|s| s.r == 5 && s.f == 5)
-            .count() as u64;
+        let champions_cell = scores.iter().flatten().filter(|s| s.r == 5 && s.f == 5).count() as u64;
         assert_eq!(grid[4][4], champions_cell);
     }
 
@@ -563,10 +479,7 @@ mod tests {
         // at .8 is 2.2 (cut 3.2). Bins: [1,2) [2,2) [2,2) [2,3.2) [3.2,11).
         let freqs = [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 3.0, 10.0];
         let inputs: Vec<RfmInput> = freqs.iter().map(|&f| input(10.0, f, 5.0)).collect();
-        let f: Vec<u32> = scores(&inputs, &config([5, 5, 5]))
-            .iter()
-            .map(|s| s.1)
-            .collect();
+        let f: Vec<u32> = scores(&inputs, &config([5, 5, 5])).iter().map(|s| s.1).collect();
         assert_eq!(f, [1, 1, 1, 1, 1, 1, 1, 4, 4, 5]);
         let g = grid(&score(&inputs, &config([5, 5, 5])), [5, 5, 5]);
         // All recency equal: the top recency score, empty frequency bins 2 and 3.
@@ -577,57 +490,33 @@ mod tests {
     #[test]
     fn recency_is_reversed() {
         let inputs: Vec<RfmInput> = (0..5).map(|i| input(i as f64 * 100.0, 1.0, 1.0)).collect();
-        let r: Vec<u32> = scores(&inputs, &config([5, 5, 5]))
-            .iter()
-            .map(|s| s.0)
-            .collect();
+        let r: Vec<u32> = scores(&inputs, &config([5, 5, 5])).iter().map(|s| s.0).collect();
         assert_eq!(r, [5, 4, 3, 2, 1]);
     }
 
     #[test]
     fn explicit_thresholds_are_used_as_written() {
-        let cfg = RfmConfig {
-            bins: [5, 5, 5],
-            thresholds: Some([vec![30.0, 90.0], vec![2.0, 3.0, 5.0], vec![50.0]]),
-            classes: Vec::new(),
-        };
+        let cfg = RfmConfig { bins: [5, 5, 5], thresholds: Some([vec![30.0, 90.0], vec![2.0, 3.0, 5.0], vec![50.0]]), classes: Vec::new() };
         assert_eq!(bin_counts(&cfg), [3, 4, 2]);
-        let inputs = [
-            input(0.0, 1.0, 49.99),
-            input(29.0, 2.0, 50.0),
-            input(30.0, 4.0, 10.0),
-            input(90.0, 5.0, 500.0),
-            input(400.0, 3.0, 0.0),
-        ];
+        let inputs = [input(0.0, 1.0, 49.99), input(29.0, 2.0, 50.0), input(30.0, 4.0, 10.0), input(90.0, 5.0, 500.0), input(400.0, 3.0, 0.0)];
         // A cut belongs to the bin above it (lower <= v < upper), no +1.
-        assert_eq!(
-            scores(&inputs, &cfg),
-            [(3, 1, 1), (3, 2, 2), (2, 3, 1), (1, 4, 2), (1, 3, 1)]
-        );
+        assert_eq!(scores(&inputs, &cfg), [(3, 1, 1), (3, 2, 2), (2, 3, 1), (1, 4, 2), (1, 3, 1)]);
         assert_eq!(cut_points(&inputs, &cfg).unwrap()[1], [2.0, 3.0, 5.0]);
     }
 
     #[test]
     fn thresholds_beyond_the_data_leave_bins_empty() {
-        let cfg = RfmConfig {
-            bins: [5, 5, 5],
-            thresholds: Some([vec![1000.0], vec![100.0, 200.0], vec![-5.0]]),
-            classes: Vec::new(),
-        };
+        let cfg = RfmConfig { bins: [5, 5, 5], thresholds: Some([vec![1000.0], vec![100.0, 200.0], vec![-5.0]]), classes: Vec::new() };
         let inputs = [input(3.0, 1.0, 1.0), input(7.0, 2.0, 2.0)];
         assert_eq!(scores(&inputs, &cfg), [(2, 1, 2), (2, 1, 2)]);
     }
 
     #[test]
     fn bin_counts_may_differ_per_dimension() {
-        let inputs: Vec<RfmInput> = (1..=9)
-            .map(|i| input(i as f64, i as f64, i as f64 * 10.0))
-            .collect();
+        let inputs: Vec<RfmInput> = (1..=9).map(|i| input(i as f64, i as f64, i as f64 * 10.0)).collect();
         let cfg = config([3, 2, 4]);
         let s = scores(&inputs, &cfg);
-        assert!(s.iter().all(|&(r, f, m)| (1..=3).contains(&r)
-            && (1..=2).contains(&f)
-            && (1..=4).contains(&m)));
+        assert!(s.iter().all(|&(r, f, m)| (1..=3).contains(&r) && (1..=2).contains(&f) && (1..=4).contains(&m)));
         // Cuts: recency 4.67, 7.33; frequency 6; monetary 31, 51, 71.
         assert_eq!(s[0], (3, 1, 1));
         assert_eq!(s[4], (2, 1, 2));
@@ -639,28 +528,13 @@ mod tests {
 
     #[test]
     fn fractional_amounts() {
-        let inputs = [
-            input(1.0, 1.0, 0.25),
-            input(2.0, 1.0, 0.5),
-            input(3.0, 1.0, 0.75),
-            input(4.0, 1.0, 1.3),
-        ];
+        let inputs = [input(1.0, 1.0, 0.25), input(2.0, 1.0, 0.5), input(3.0, 1.0, 0.75), input(4.0, 1.0, 1.3)];
         // Monetary quantiles at .5: 0.625 -> cut 1.625; two bins [0.25, 1.625) [1.625, 2.3).
-        let m: Vec<u32> = scores(&inputs, &config([2, 2, 2]))
-            .iter()
-            .map(|s| s.2)
-            .collect();
+        let m: Vec<u32> = scores(&inputs, &config([2, 2, 2])).iter().map(|s| s.2).collect();
         assert_eq!(m, [1, 1, 1, 1]);
         // With thresholds, fractions cut as written.
-        let cfg = RfmConfig {
-            bins: [2, 2, 2],
-            thresholds: Some([vec![2.5], vec![1.5], vec![0.5]]),
-            classes: Vec::new(),
-        };
-        assert_eq!(
-            scores(&inputs, &cfg),
-            [(2, 1, 1), (2, 1, 2), (1, 1, 2), (1, 1, 2)]
-        );
+        let cfg = RfmConfig { bins: [2, 2, 2], thresholds: Some([vec![2.5], vec![1.5], vec![0.5]]), classes: Vec::new() };
+        assert_eq!(scores(&inputs, &cfg), [(2, 1, 1), (2, 1, 2), (1, 1, 2), (1, 1, 2)]);
     }
 
     #[test]
@@ -674,11 +548,7 @@ mod tests {
 
     #[test]
     fn no_dated_contact_means_no_scores() {
-        let inputs = [RfmInput {
-            recency_days: None,
-            frequency: 2.0,
-            monetary: 10.0,
-        }];
+        let inputs = [RfmInput { recency_days: None, frequency: 2.0, monetary: 10.0 }];
         assert_eq!(score(&inputs, &config([5, 5, 5])), [None]);
         assert_eq!(score(&[], &config([5, 5, 5])), []);
         assert_eq!(grid(&[], [5, 5, 5]), vec![vec![0; 5]; 5]);
@@ -697,47 +567,18 @@ mod tests {
 
     #[test]
     fn contacts_without_orders_or_dates_in_the_class_table() {
-        let classes = vec![
-            ClassDef {
-                name: "Top".into(),
-                r: (2, 2),
-                f: (1, 2),
-                m: (1, 2),
-            },
-            ClassDef {
-                name: "Rest".into(),
-                r: (1, 1),
-                f: (2, 2),
-                m: (1, 2),
-            },
-        ];
+        let classes = vec![ClassDef { name: "Top".into(), r: (2, 2), f: (1, 2), m: (1, 2) }, ClassDef { name: "Rest".into(), r: (1, 1), f: (2, 2), m: (1, 2) }];
         let inputs = [
             input(10.0, 4.0, 100.0),
             input(20.0, 2.0, 50.0),
             input(300.0, 1.0, 10.0),
             input(200.0, 3.0, 40.0),
-            RfmInput {
-                recency_days: None,
-                frequency: 2.0,
-                monetary: 20.0,
-            }, // undated orders
-            RfmInput {
-                recency_days: None,
-                frequency: 0.0,
-                monetary: 0.0,
-            }, // no orders
-            RfmInput {
-                recency_days: None,
-                frequency: 0.0,
-                monetary: 0.0,
-            }, // no orders
+            RfmInput { recency_days: None, frequency: 2.0, monetary: 20.0 }, // undated orders
+            RfmInput { recency_days: None, frequency: 0.0, monetary: 0.0 },  // no orders
+            RfmInput { recency_days: None, frequency: 0.0, monetary: 0.0 },  // no orders
         ];
         let has_orders = [true, true, true, true, true, false, false];
-        let cfg = RfmConfig {
-            bins: [2, 2, 2],
-            thresholds: None,
-            classes: classes.clone(),
-        };
+        let cfg = RfmConfig { bins: [2, 2, 2], thresholds: None, classes: classes.clone() };
         let s = score(&inputs, &cfg);
         assert_eq!(s[4], None);
         let table = class_table(&inputs, &has_orders, &s, &classes, 10);
@@ -754,30 +595,19 @@ mod tests {
         assert!((top.recency_sd.unwrap() - 50f64.sqrt()).abs() < 1e-12);
         assert_eq!(top.frequency_mean, Some(3.0));
         let rest = &table[1];
-        assert_eq!(
-            (rest.recency_mean, rest.recency_sd, rest.monetary_mean),
-            (None, None, None)
-        );
+        assert_eq!((rest.recency_mean, rest.recency_sd, rest.monetary_mean), (None, None, None));
         let others = &table[2];
         // The undated contact counts in orders and monetary, not in recency.
         assert_eq!((others.orders, others.revenue), (6.0, 70.0));
         assert_eq!(others.recency_mean, Some(250.0));
         let none = &table[3];
-        assert_eq!(
-            (none.contacts, none.orders, none.revenue_share),
-            (2, 0.0, 0.0)
-        );
+        assert_eq!((none.contacts, none.orders, none.revenue_share), (2, 0.0, 0.0));
         assert_eq!((none.recency_mean, none.frequency_sd), (None, Some(0.0)));
     }
 
     #[test]
     fn a_lone_member_has_a_mean_but_no_sd() {
-        let classes = vec![ClassDef {
-            name: "All".into(),
-            r: (1, 9),
-            f: (1, 9),
-            m: (1, 9),
-        }];
+        let classes = vec![ClassDef { name: "All".into(), r: (1, 9), f: (1, 9), m: (1, 9) }];
         let inputs = [input(5.0, 1.0, 2.0)];
         let s = score(&inputs, &config([5, 5, 5]));
         let row = &class_table(&inputs, &[true], &s, &classes, 1)[0];
@@ -790,10 +620,7 @@ mod tests {
         let s = RfmScore { r: 5, f: 5, m: 5 };
         assert_eq!(classify(&s, &classes), "Champions");
         // 3-4/1-3/3-5 is Promising, not the later New Customers.
-        assert_eq!(
-            classify(&RfmScore { r: 4, f: 1, m: 3 }, &classes),
-            "Promising"
-        );
+        assert_eq!(classify(&RfmScore { r: 4, f: 1, m: 3 }, &classes), "Promising");
         // 1/1/1 is Lost; 2/1/5 matches nothing.
         assert_eq!(classify(&RfmScore { r: 1, f: 1, m: 1 }, &classes), "Lost");
         assert_eq!(classify(&RfmScore { r: 2, f: 1, m: 5 }, &classes), OTHERS);

@@ -60,7 +60,8 @@ impl Session {
 
     /// The project's segment files, read and validated.
     pub fn with_project(project: Project) -> Result<Session> {
-        let files = segment::find_files(&project.segments_dir).map_err(|e| anyhow::anyhow!("{}: cannot read the segments folder: {e} (check `segments` in audience.yaml)", project.segments_dir.display()))?;
+        let files = segment::find_files(&project.segments_dir)
+            .map_err(|e| anyhow::anyhow!("{}: cannot read the segments folder: {e} (check `segments` in audience.yaml)", project.segments_dir.display()))?;
         let loaded = segment::load_files(&files);
         if !loaded.report.is_empty() {
             eprintln!("{}", loaded.report.render());

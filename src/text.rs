@@ -60,8 +60,7 @@ pub const EMAIL_PATTERN: &str = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$";
 
 pub fn is_valid_email(s: &str) -> bool {
     static RE: OnceLock<regex::Regex> = OnceLock::new();
-    RE.get_or_init(|| regex::Regex::new(EMAIL_PATTERN).expect("valid pattern"))
-        .is_match(s)
+    RE.get_or_init(|| regex::Regex::new(EMAIL_PATTERN).expect("valid pattern")).is_match(s)
 }
 
 /// Whether a key column holds e-mail addresses: at least half of its first

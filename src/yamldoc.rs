@@ -126,8 +126,7 @@ impl Doc {
         for k in map.keys() {
             let name = scalar_text(k).unwrap_or_default();
             if !allowed.contains(&name.as_str()) {
-                let hint = did_you_mean(&name, allowed.iter().copied())
-                    .or_else(|| Some(format!("valid keys here: {}", allowed.join(", "))));
+                let hint = did_you_mean(&name, allowed.iter().copied()).or_else(|| Some(format!("valid keys here: {}", allowed.join(", "))));
                 self.key_error(&join(path, &name), format!("unknown key `{name}` in {what}"), hint);
             }
         }

@@ -90,10 +90,7 @@ enum Frame {
 
 fn pos_of(span: &Span) -> Pos {
     // saphyr-parser's lines are 1-based, its columns 0-based (in characters).
-    Pos {
-        line: span.start.line(),
-        col: span.start.col() + 1,
-    }
+    Pos { line: span.start.line(), col: span.start.col() + 1 }
 }
 
 impl PosMap {
@@ -110,10 +107,7 @@ impl PosMap {
             let pos = pos_of(&span);
             let starts = matches!(event, Event::MappingStart(..) | Event::SequenceStart(..));
             match event {
-                Event::Scalar(..)
-                | Event::Alias(..)
-                | Event::MappingStart(..)
-                | Event::SequenceStart(..) => {}
+                Event::Scalar(..) | Event::Alias(..) | Event::MappingStart(..) | Event::SequenceStart(..) => {}
                 Event::MappingEnd | Event::SequenceEnd => {
                     match stack.last_mut() {
                         Some(Frame::Skip { depth }) if *depth > 1 => *depth -= 1,
@@ -149,11 +143,7 @@ impl PosMap {
                         if let Event::Scalar(name, ..) = &event {
                             let name = name.to_string();
                             let key_path = child(path, &name);
-                            if let Some(keys) = map
-                                .entries
-                                .get_mut(path.as_str())
-                                .and_then(|e| e.keys.as_mut())
-                            {
+                            if let Some(keys) = map.entries.get_mut(path.as_str()).and_then(|e| e.keys.as_mut()) {
                                 if !keys.contains(&name) {
                                     keys.push(name);
                                 }
@@ -187,10 +177,7 @@ impl PosMap {
             match event {
                 Event::MappingStart(..) => {
                     entry.keys.get_or_insert_with(Vec::new);
-                    stack.push(Frame::Map {
-                        path,
-                        slot: Slot::Key,
-                    });
+                    stack.push(Frame::Map { path, slot: Slot::Key });
                 }
                 Event::SequenceStart(..) => stack.push(Frame::Seq { path, next: 0 }),
                 _ => {}
@@ -236,10 +223,7 @@ impl PosMap {
     /// The keys of the mapping at `path`, in file order (duplicates once);
     /// empty when there is no mapping there.
     pub fn keys_at(&self, path: &str) -> Vec<String> {
-        self.entries
-            .get(path)
-            .and_then(|e| e.keys.clone())
-            .unwrap_or_default()
+        self.entries.get(path).and_then(|e| e.keys.clone()).unwrap_or_default()
     }
 }
 

@@ -92,7 +92,11 @@ pub fn parse(text: &str) -> Result<Value, YamlError> {
             Event::Scalar(text, style, anchor, tag) => (scalar(&text, style, tag.as_deref(), pos)?, 1, anchor),
             Event::Alias(id) => {
                 let Some((v, n)) = anchors.get(&id) else {
-                    return Err(YamlError::new(pos, "this alias names no anchor defined before it", "define the anchor (`&name`) before its first use (`*name`)"));
+                    return Err(YamlError::new(
+                        pos,
+                        "this alias names no anchor defined before it",
+                        "define the anchor (`&name`) before its first use (`*name`)",
+                    ));
                 };
                 copied += n;
                 if copied > ALIAS_NODE_BUDGET {
@@ -174,7 +178,9 @@ fn scan_error(text: &str, e: &ScanError, last_end: Pos) -> YamlError {
         return YamlError::new(
             p,
             format!("this quote ({q}) is never closed"),
-            format!("add the closing {q} at the end of the value (a quoted value continues on the next line only when that line is indented more than its key)"),
+            format!(
+                "add the closing {q} at the end of the value (a quoted value continues on the next line only when that line is indented more than its key)"
+            ),
         );
     }
     if info.contains("tab") || here == Some('\t') {
@@ -182,7 +188,11 @@ fn scan_error(text: &str, e: &ScanError, last_end: Pos) -> YamlError {
         let line_start = byte_of_pos(text, Pos { line: at.line, col: 1 });
         let line = text[line_start..].split('\n').next().unwrap_or("");
         let at = line.find('\t').map_or(at, |b| pos_of_byte(text, line_start + b));
-        return YamlError::new(at, "a tab indents this line; YAML indents with spaces only", "replace the tabs at the start of the line with spaces (most editors can convert them)");
+        return YamlError::new(
+            at,
+            "a tab indents this line; YAML indents with spaces only",
+            "replace the tabs at the start of the line with spaces (most editors can convert them)",
+        );
     }
     if info.contains("unknown anchor") {
         return YamlError::new(at, "this alias names no anchor defined before it", "define the anchor (`&name`) before its first use (`*name`)");

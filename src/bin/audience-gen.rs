@@ -187,12 +187,6 @@ fn main() -> Result<()> {
         sink.finish()?;
         summary.push(what);
     }
-    eprintln!(
-        "audience-gen: seed {}, {} buyers; wrote {} in {:.1}s",
-        args.seed,
-        buyers,
-        summary.join(", "),
-        started.elapsed().as_secs_f64()
-    );
+    eprintln!("audience-gen: seed {}, {} buyers; wrote {} in {:.1}s", args.seed, buyers, summary.join(", "), started.elapsed().as_secs_f64());
     Ok(())
 }

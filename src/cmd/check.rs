@@ -32,7 +32,9 @@ pub fn run(common: &Common, paths: &[PathBuf], no_data: bool, format: CheckForma
 
     let files: Vec<PathBuf> = if paths.is_empty() {
         match &project {
-            Some(p) => segment::find_files(&p.segments_dir).map_err(|e| anyhow::anyhow!("{}: cannot read the segments folder: {e}", p.segments_dir.display()))?,
+            Some(p) => {
+                segment::find_files(&p.segments_dir).map_err(|e| anyhow::anyhow!("{}: cannot read the segments folder: {e}", p.segments_dir.display()))?
+            }
             None => vec![],
         }
     } else {
@@ -104,7 +106,10 @@ pub fn run(common: &Common, paths: &[PathBuf], no_data: bool, format: CheckForma
                             push(&mut report, None, e);
                         }
                     }
-                    Err(e) => report.items.push((crate::diag::Diagnostic::new(p.file.display().to_string(), crate::yamlpos::Pos::START, format!("cannot read the data: {e:#}")), None)),
+                    Err(e) => report.items.push((
+                        crate::diag::Diagnostic::new(p.file.display().to_string(), crate::yamlpos::Pos::START, format!("cannot read the data: {e:#}")),
+                        None,
+                    )),
                 },
                 Ok(data) => {
                     for (path, message) in crate::session::name_conflicts(p, &data) {

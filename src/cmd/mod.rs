@@ -59,10 +59,8 @@ pub fn print_rows(header: &[&str], keys: &[&str], rows: &[Vec<serde_json::Value>
             w.flush()?;
         }
         TableFormat::Json => {
-            let arr: Vec<serde_json::Value> = rows
-                .iter()
-                .map(|r| serde_json::Value::Object(keys.iter().map(|k| k.to_string()).zip(r.iter().cloned()).collect()))
-                .collect();
+            let arr: Vec<serde_json::Value> =
+                rows.iter().map(|r| serde_json::Value::Object(keys.iter().map(|k| k.to_string()).zip(r.iter().cloned()).collect())).collect();
             println!("{}", serde_json::to_string_pretty(&arr)?);
         }
     }

@@ -19,7 +19,11 @@ pub fn run(common: &Common, scores_out: Option<&Path>, format: TableFormat, plot
     // or SVG into `x.png` makes a file nothing can open.
     let ext = |p: &Path| p.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
     if let Some(p) = scores_out.filter(|p| !matches!(ext(p).as_str(), "csv" | "parquet" | "jsonl" | "ndjson")) {
-        return Err(crate::session::UsageError(format!("--scores {}: the scores are written as .csv, .parquet or .jsonl; name the file with one of these extensions", p.display())).into());
+        return Err(crate::session::UsageError(format!(
+            "--scores {}: the scores are written as .csv, .parquet or .jsonl; name the file with one of these extensions",
+            p.display()
+        ))
+        .into());
     }
     if let Some(p) = plot.filter(|p| ext(p) != "svg") {
         return Err(crate::session::UsageError(format!("--plot {}: the chart is drawn as SVG; name the file with the .svg extension", p.display())).into());
@@ -68,8 +72,34 @@ pub fn run(common: &Common, scores_out: Option<&Path>, format: TableFormat, plot
             ]
         })
         .collect();
-    let header = ["class", "contacts", "% contacts", "orders", "revenue", "% revenue", "recency mean", "recency sd", "frequency mean", "frequency sd", "monetary mean", "monetary sd"];
-    let keys = ["class", "contacts", "contact_share_pct", "orders", "revenue", "revenue_share_pct", "recency_mean", "recency_sd", "frequency_mean", "frequency_sd", "monetary_mean", "monetary_sd"];
+    let header = [
+        "class",
+        "contacts",
+        "% contacts",
+        "orders",
+        "revenue",
+        "% revenue",
+        "recency mean",
+        "recency sd",
+        "frequency mean",
+        "frequency sd",
+        "monetary mean",
+        "monetary sd",
+    ];
+    let keys = [
+        "class",
+        "contacts",
+        "contact_share_pct",
+        "orders",
+        "revenue",
+        "revenue_share_pct",
+        "recency_mean",
+        "recency_sd",
+        "frequency_mean",
+        "frequency_sd",
+        "monetary_mean",
+        "monetary_sd",
+    ];
     super::print_rows(&header, &keys, &table, format)?;
     let bins = rfm::bin_counts(&res.config);
     let grid = rfm::grid(&res.scores, bins);

@@ -33,7 +33,8 @@ pub fn run(common: &Common, aliases: &[String], union: &[String], union_out: Opt
 /// is recorded in the audit trail by the caller.
 fn execute(out: &OutputDir, project: Project, aliases: &[String], union_out: Option<&Path>) -> Result<ExitCode> {
     let session = Session::with_project(project)?;
-    let lists: Vec<PathBuf> = session.segments.iter().flat_map(|s| [&s.include, &s.exclude]).filter_map(|l| if let KeyList::File(p) = l { Some(p.clone()) } else { None }).collect();
+    let lists: Vec<PathBuf> =
+        session.segments.iter().flat_map(|s| [&s.include, &s.exclude]).filter_map(|l| if let KeyList::File(p) = l { Some(p.clone()) } else { None }).collect();
     guard_inputs(&session.project, &lists, union_out)?;
     let requested = session.select(aliases)?;
     let progress = Progress::new(requested.len() as u64 + 1);

@@ -52,7 +52,13 @@ fn explain_conditions(session: &Session, data: &crate::load::Dataset, seg: &Segm
     let mut probes: Vec<Segment> = Vec::new();
     for (i, c) in parts.iter().enumerate() {
         let alone = Segment { alias: format!("__alone{i}"), filter: Some(c.clone()), include: KeyList::None, exclude: KeyList::None, ..seg.clone() };
-        let upto = Segment { alias: format!("__upto{i}"), filter: Some(Cond::All(parts[..=i].to_vec(), "where.all".into())), include: KeyList::None, exclude: KeyList::None, ..seg.clone() };
+        let upto = Segment {
+            alias: format!("__upto{i}"),
+            filter: Some(Cond::All(parts[..=i].to_vec(), "where.all".into())),
+            include: KeyList::None,
+            exclude: KeyList::None,
+            ..seg.clone()
+        };
         probes.push(alone);
         probes.push(upto);
     }
@@ -94,7 +100,15 @@ pub fn describe(c: &Cond) -> String {
         Cond::Field(l) => format!("{} {}{}", l.field, l.op.name(), value(&l.value)),
         Cond::Table(a, l) => {
             let filter = if a.filter.is_some() { " where …" } else { "" };
-            format!("{} of {}{}{} {}{}", a.agg.name(), a.table, a.field.as_ref().map(|f| format!(".{f}")).unwrap_or_default(), filter, l.op.name(), value(&l.value))
+            format!(
+                "{} of {}{}{} {}{}",
+                a.agg.name(),
+                a.table,
+                a.field.as_ref().map(|f| format!(".{f}")).unwrap_or_default(),
+                filter,
+                l.op.name(),
+                value(&l.value)
+            )
         }
         Cond::Segment(a, _) => format!("member of {a}"),
     }

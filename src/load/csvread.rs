@@ -199,9 +199,7 @@ pub fn read_csv(path: &Path, dialect: &CsvDialect) -> Result<RawTable> {
     let mut fields = Vec::new();
     let header_line = loop {
         match parser.next_record(&mut fields).map_err(|e| e.into_error(&file))? {
-            None => bail!(
-                "{file}: the file is empty; it needs at least a header line naming the columns"
-            ),
+            None => bail!("{file}: the file is empty; it needs at least a header line naming the columns"),
             Some(_) if is_blank(&fields) => continue,
             Some(line) => break line,
         }
@@ -212,25 +210,12 @@ pub fn read_csv(path: &Path, dialect: &CsvDialect) -> Result<RawTable> {
 
     let body = parse_body(&text, parser.pos, parser.line, separator, width).map_err(|e| e.into_error(&file))?;
     if !body.ragged.is_empty() {
-        return Err(ragged_error(
-            &file,
-            &body.ragged,
-            width,
-            separator,
-            dialect.separator.is_none(),
-        ));
+        return Err(ragged_error(&file, &body.ragged, width, separator, dialect.separator.is_none()));
     }
     let (columns, row_lines) = (body.columns, body.row_lines);
 
     let rows = row_lines.len();
-    Ok(RawTable {
-        headers,
-        columns,
-        row_lines,
-        notes,
-        files: vec![(path.to_path_buf(), rows)],
-        inputs: vec![snapshot],
-    })
+    Ok(RawTable { headers, columns, row_lines, notes, files: vec![(path.to_path_buf(), rows)], inputs: vec![snapshot] })
 }
 
 /// Reads the files a glob matched (already sorted) into one table. They must
@@ -243,25 +228,10 @@ pub fn read_csv_files(paths: &[PathBuf], dialect: &CsvDialect) -> Result<RawTabl
     let mut problems = Vec::new();
     for path in rest {
         let other = read_csv(path, dialect)?;
-        let positions: HashMap<&str, usize> = other
-            .headers
-            .iter()
-            .enumerate()
-            .map(|(i, h)| (h.as_str(), i))
-            .collect();
-        let missing: Vec<&str> = table
-            .headers
-            .iter()
-            .filter(|h| !positions.contains_key(h.as_str()))
-            .map(String::as_str)
-            .collect();
+        let positions: HashMap<&str, usize> = other.headers.iter().enumerate().map(|(i, h)| (h.as_str(), i)).collect();
+        let missing: Vec<&str> = table.headers.iter().filter(|h| !positions.contains_key(h.as_str())).map(String::as_str).collect();
         let known: HashSet<&str> = table.headers.iter().map(String::as_str).collect();
-        let extra: Vec<&str> = other
-            .headers
-            .iter()
-            .filter(|h| !known.contains(h.as_str()))
-            .map(String::as_str)
-            .collect();
+        let extra: Vec<&str> = other.headers.iter().filter(|h| !known.contains(h.as_str())).map(String::as_str).collect();
         if !missing.is_empty() || !extra.is_empty() {
             let mut what = Vec::new();
             if !missing.is_empty() {
@@ -270,19 +240,10 @@ pub fn read_csv_files(paths: &[PathBuf], dialect: &CsvDialect) -> Result<RawTabl
             if !extra.is_empty() {
                 what.push(format!("has {} in addition", quoted_list(&extra)));
             }
-            problems.push(format!(
-                "{}: its columns differ from {}: it {}",
-                path.display(),
-                first_path.display(),
-                what.join(" and ")
-            ));
+            problems.push(format!("{}: its columns differ from {}: it {}", path.display(), first_path.display(), what.join(" and ")));
             continue;
         }
-        let order: Vec<usize> = table
-            .headers
-            .iter()
-            .map(|h| positions[h.as_str()])
-            .collect();
+        let order: Vec<usize> = table.headers.iter().map(|h| positions[h.as_str()]).collect();
         let mut other_columns: Vec<Option<Cells>> = other.columns.into_iter().map(Some).collect();
         for (column, &from) in table.columns.iter_mut().zip(&order) {
             column.append(other_columns[from].take().expect("each column is moved once"));
@@ -293,10 +254,7 @@ pub fn read_csv_files(paths: &[PathBuf], dialect: &CsvDialect) -> Result<RawTabl
         table.inputs.extend(other.inputs);
     }
     if !problems.is_empty() {
-        bail!(
-            "{}\nfiles joined by one pattern must have the same column names (in any order)",
-            problems.join("\n")
-        );
+        bail!("{}\nfiles joined by one pattern must have the same column names (in any order)", problems.join("\n"));
     }
     Ok(table)
 }
@@ -387,12 +345,7 @@ fn decode(mut bytes: Vec<u8>, encoding: Encoding, file: &str, notes: &mut Vec<St
                 .ok_or_else(|| anyhow!("{file}: the file starts with a {name} byte order mark but is not valid {name}; save it again as UTF-8"));
         }
     }
-    let windows_1252 = |bytes: &[u8]| {
-        encoding_rs::WINDOWS_1252
-            .decode_without_bom_handling(bytes)
-            .0
-            .into_owned()
-    };
+    let windows_1252 = |bytes: &[u8]| encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.into_owned();
     // Valid UTF-8 becomes the text in place, without a copy: an export can
     // be gigabytes.
     match encoding {
@@ -450,16 +403,9 @@ fn check_headers(fields: Vec<String>, line: u64, file: &str) -> Result<Vec<Strin
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, name) in headers.iter().enumerate() {
         if name.is_empty() {
-            problems.push(format!(
-                "{file}:{line}: column {} has no name in the header; give it one in the file",
-                i + 1
-            ));
+            problems.push(format!("{file}:{line}: column {} has no name in the header; give it one in the file", i + 1));
         } else if let Some(first) = seen.get(name.as_str()) {
-            problems.push(format!(
-                "{file}:{line}: the header names \"{name}\" twice (columns {} and {}); rename one in the file",
-                first + 1,
-                i + 1
-            ));
+            problems.push(format!("{file}:{line}: the header names \"{name}\" twice (columns {} and {}); rename one in the file", first + 1, i + 1));
         } else {
             seen.insert(name, i);
         }
@@ -470,13 +416,7 @@ fn check_headers(fields: Vec<String>, line: u64, file: &str) -> Result<Vec<Strin
     Ok(headers)
 }
 
-fn ragged_error(
-    file: &str,
-    ragged: &[(u64, usize)],
-    width: usize,
-    separator: u8,
-    detected: bool,
-) -> anyhow::Error {
+fn ragged_error(file: &str, ragged: &[(u64, usize)], width: usize, separator: u8, detected: bool) -> anyhow::Error {
     let (line, n) = ragged[0];
     let sep = match separator {
         b'\t' => "\\t".to_owned(),
@@ -488,32 +428,20 @@ fn ragged_error(
          \"{sep}\" ({how}); set csv.separator in audience.yaml)"
     );
     if ragged.len() > 1 {
-        let shown: Vec<String> = ragged[1..]
-            .iter()
-            .take(RAGGED_SHOWN)
-            .map(|(l, _)| l.to_string())
-            .collect();
+        let shown: Vec<String> = ragged[1..].iter().take(RAGGED_SHOWN).map(|(l, _)| l.to_string()).collect();
         let more = ragged.len() - 1 - shown.len();
         message.push_str(&format!(
             "\n{} more rows have the wrong number of fields: lines {}{}",
             ragged.len() - 1,
             shown.join(", "),
-            if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            }
+            if more > 0 { format!(" and {more} more") } else { String::new() }
         ));
     }
     anyhow!(message)
 }
 
 fn quoted_list(names: &[&str]) -> String {
-    names
-        .iter()
-        .map(|n| format!("\"{n}\""))
-        .collect::<Vec<_>>()
-        .join(", ")
+    names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
 }
 
 fn is_blank(fields: &[Cow<str>]) -> bool {
@@ -624,7 +552,8 @@ fn parse_pieces(text: &str, from: usize, line: u64, sep: u8, width: usize, piece
     }
     let stops: Vec<usize> = cuts.iter().skip(1).map(|c| c.0).chain([len]).collect();
     let results: Vec<std::result::Result<Body, Unclosed>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = cuts.iter().zip(&stops).map(|(&(start, line), &stop)| scope.spawn(move || parse_records(text, start, line, stop, sep, width))).collect();
+        let handles: Vec<_> =
+            cuts.iter().zip(&stops).map(|(&(start, line), &stop)| scope.spawn(move || parse_records(text, start, line, stop, sep, width))).collect();
         handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
     });
     let mut results = results.into_iter();
@@ -678,12 +607,7 @@ struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     fn new(text: &'a str, sep: u8) -> Self {
-        Parser {
-            text,
-            pos: 0,
-            line: 1,
-            sep,
-        }
+        Parser { text, pos: 0, line: 1, sep }
     }
 
     /// The next record's fields into `fields`; returns the line it starts on.
@@ -699,11 +623,7 @@ impl<'a> Parser<'a> {
             match bytes.get(self.pos) {
                 Some(&b) if b == self.sep => self.pos += 1,
                 Some(b'\r') => {
-                    self.pos += if bytes.get(self.pos + 1) == Some(&b'\n') {
-                        2
-                    } else {
-                        1
-                    };
+                    self.pos += if bytes.get(self.pos + 1) == Some(&b'\n') { 2 } else { 1 };
                     self.line += 1;
                     break;
                 }
@@ -785,10 +705,7 @@ mod tests {
 
     fn write(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> PathBuf {
         let path = dir.path().join(name);
-        std::fs::File::create(&path)
-            .unwrap()
-            .write_all(bytes)
-            .unwrap();
+        std::fs::File::create(&path).unwrap().write_all(bytes).unwrap();
         path
     }
 
@@ -895,18 +812,10 @@ mod tests {
 
     #[test]
     fn ragged_row_names_line_and_separator() {
-        let e = read(b"a,b,c,d\n1,2,3,4\n1,2,3,4,5\n1,2\n")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("orders.csv:3: row has 5 fields but the header has 4"),
-            "{e}"
-        );
+        let e = read(b"a,b,c,d\n1,2,3,4\n1,2,3,4,5\n1,2\n").unwrap_err().to_string();
+        assert!(e.contains("orders.csv:3: row has 5 fields but the header has 4"), "{e}");
         assert!(e.contains("csv.separator"), "{e}");
-        assert!(
-            e.contains("1 more rows have the wrong number of fields: lines 4"),
-            "{e}"
-        );
+        assert!(e.contains("1 more rows have the wrong number of fields: lines 4"), "{e}");
     }
 
     #[test]
@@ -915,19 +824,13 @@ mod tests {
         assert_eq!(t.headers, ["a", "b"]);
         assert_eq!(col(&t, "b"), [s("2"), s("4")]);
         let e = read(b"a;b;\n1;2;x\n").unwrap_err().to_string();
-        assert!(
-            e.contains("orders.csv:2: row has 3 fields but the header has 2"),
-            "{e}"
-        );
+        assert!(e.contains("orders.csv:2: row has 3 fields but the header has 2"), "{e}");
     }
 
     #[test]
     fn unterminated_quote_names_the_line_where_it_starts() {
         let e = read(b"a,b\n1,2\n3,\"oops\n4,5\n").unwrap_err().to_string();
-        assert!(
-            e.contains("orders.csv:3: a quoted field starts on this line"),
-            "{e}"
-        );
+        assert!(e.contains("orders.csv:3: a quoted field starts on this line"), "{e}");
         assert!(e.contains("quote"), "{e}");
     }
 
@@ -935,19 +838,13 @@ mod tests {
     fn duplicate_and_empty_header_names() {
         let e = read(b"email,,email\n1,2,3\n").unwrap_err().to_string();
         assert!(e.contains("orders.csv:1: column 2 has no name"), "{e}");
-        assert!(
-            e.contains("orders.csv:1: the header names \"email\" twice (columns 1 and 3)"),
-            "{e}"
-        );
+        assert!(e.contains("orders.csv:1: the header names \"email\" twice (columns 1 and 3)"), "{e}");
     }
 
     #[test]
     fn missing_file_is_named() {
         let e = read_csv(Path::new("/nonexistent/orders.csv"), &CsvDialect::default()).unwrap_err();
-        assert!(
-            format!("{e:#}").starts_with("/nonexistent/orders.csv: cannot read the file"),
-            "{e:#}"
-        );
+        assert!(format!("{e:#}").starts_with("/nonexistent/orders.csv: cannot read the file"), "{e:#}");
     }
 
     #[test]
@@ -963,17 +860,11 @@ mod tests {
     fn explicit_encodings() {
         let dir = tempfile::tempdir().unwrap();
         let path = write(&dir, "c.csv", b"name\nok\nRen\xe9\n");
-        let utf8 = CsvDialect {
-            separator: None,
-            encoding: Encoding::Utf8,
-        };
+        let utf8 = CsvDialect { separator: None, encoding: Encoding::Utf8 };
         let e = read_csv(&path, &utf8).unwrap_err().to_string();
         assert!(e.contains("c.csv:3: the file is not valid UTF-8"), "{e}");
         assert!(e.contains("csv.encoding: windows-1252"), "{e}");
-        let cp = CsvDialect {
-            separator: None,
-            encoding: Encoding::Windows1252,
-        };
+        let cp = CsvDialect { separator: None, encoding: Encoding::Windows1252 };
         let t = read_csv(&path, &cp).unwrap();
         assert_eq!(strings(&t.columns[0]), [s("ok"), s("René")]);
         assert!(t.notes.is_empty());
@@ -1017,14 +908,7 @@ mod tests {
     fn explicit_separator_wins() {
         let dir = tempfile::tempdir().unwrap();
         let path = write(&dir, "p.txt", b"a|b,c\n1|2,3\n");
-        let t = read_csv(
-            &path,
-            &CsvDialect {
-                separator: Some(b'|'),
-                encoding: Encoding::Auto,
-            },
-        )
-        .unwrap();
+        let t = read_csv(&path, &CsvDialect { separator: Some(b'|'), encoding: Encoding::Auto }).unwrap();
         assert_eq!(t.headers, ["a", "b,c"]);
     }
 
@@ -1037,10 +921,7 @@ mod tests {
         assert_eq!(detect_separator("email\nx@y.fr\n"), b',');
         assert_eq!(detect_separator(""), b',');
         // Commas inside quotes do not count.
-        assert_eq!(
-            detect_separator("name;note\n\"Doe, J\";\"a,b,c\"\nX;\"d,\ne\"\n"),
-            b';'
-        );
+        assert_eq!(detect_separator("name;note\n\"Doe, J\";\"a,b,c\"\nX;\"d,\ne\"\n"), b';');
         // A header with a comma in a name, but `;` is consistent on every line.
         assert_eq!(detect_separator("id;\"a,b\"\n1;2\n3;4\n"), b';');
         // Inconsistent candidate loses to a consistent one with fewer columns.
@@ -1066,14 +947,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = write(&dir, "a.csv", b"email,amount\nx@y.fr,1\n");
         let b = write(&dir, "b.csv", b"email,total\nz@y.fr,2\n");
-        let e = read_csv_files(&[a, b], &CsvDialect::default())
-            .unwrap_err()
-            .to_string();
+        let e = read_csv_files(&[a, b], &CsvDialect::default()).unwrap_err().to_string();
         assert!(e.contains("b.csv: its columns differ from"), "{e}");
-        assert!(
-            e.contains("lacks \"amount\" and has \"total\" in addition"),
-            "{e}"
-        );
+        assert!(e.contains("lacks \"amount\" and has \"total\" in addition"), "{e}");
         assert!(read_csv_files(&[], &CsvDialect::default()).is_err());
     }
 }

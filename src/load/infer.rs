@@ -3,8 +3,8 @@
 //! Parsing is by hand, not regex, because it runs on every cell of every
 //! column.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 use super::csvread::Cells;
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DeclaredType {
@@ -79,22 +79,13 @@ pub struct InferOptions<'a> {
 
 /// Types one column: as declared, else text for names like codes, else by
 /// inference over its non-missing values.
-pub fn infer_column(
-    name: &str,
-    values: Cells,
-    opts: &InferOptions,
-) -> TypedColumn {
+pub fn infer_column(name: &str, values: Cells, opts: &InferOptions) -> TypedColumn {
     let (data, failed, failed_example) = match opts.declared {
         Some(declared) => cast(values, declared, opts),
         None if is_code_name(name) => (ColumnData::Text(values), 0, None),
         None => (infer(values, opts), 0, None),
     };
-    TypedColumn {
-        name: name.to_owned(),
-        data,
-        failed,
-        failed_example,
-    }
+    TypedColumn { name: name.to_owned(), data, failed, failed_example }
 }
 
 /// Share of a `date` column's values that must be dates for the rest to be
@@ -155,11 +146,7 @@ pub fn parse_number(s: &str, decimal_comma: bool) -> Option<f64> {
     let value = if is_dot_number(core) {
         core.parse::<f64>().ok()?
     } else if decimal_comma && is_comma_number(core) {
-        let plain: String = core
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .map(|c| if c == ',' { '.' } else { c })
-            .collect();
+        let plain: String = core.chars().filter(|c| !c.is_whitespace()).map(|c| if c == ',' { '.' } else { c }).collect();
         plain.parse::<f64>().ok()?
     } else {
         return None;
@@ -195,10 +182,7 @@ pub fn number_text(v: f64) -> String {
 /// even when every value looks like a number.
 fn is_code_name(name: &str) -> bool {
     let lower = name.trim().to_lowercase();
-    lower == "cp"
-        || ["postal", "zip", "phone", "mobile", "tel", "siret"]
-            .iter()
-            .any(|w| lower.contains(w))
+    lower == "cp" || ["postal", "zip", "phone", "mobile", "tel", "siret"].iter().any(|w| lower.contains(w))
 }
 
 // What one cell could be, as bits; a column is the intersection.
@@ -220,9 +204,7 @@ fn kinds(s: &str, possible: u16) -> (u16, bool) {
     let mut bits = 0;
     let mut has_comma = false;
     // Digits only but too long for i64: an identifier, not a rounded float.
-    let too_long = |core: &str, negative| {
-        core.bytes().all(|b| b.is_ascii_digit()) && is_int(core, negative).is_none()
-    };
+    let too_long = |core: &str, negative| core.bytes().all(|b| b.is_ascii_digit()) && is_int(core, negative).is_none();
     let number = if possible & NUMBERS != 0 { split_number(s) } else { None };
     if let Some((negative, core)) = number.filter(|&(negative, core)| !too_long(core, negative)) {
         if is_int(core, negative).is_some() {
@@ -240,9 +222,7 @@ fn kinds(s: &str, possible: u16) -> (u16, bool) {
     }
     let temporal = if possible & (DATE | DATETIME) != 0 { parse_temporal(s) } else { None };
     match temporal {
-        Some(Temporal::Date(_)) | Some(Temporal::Zero { with_time: false }) => {
-            bits |= DATE | DATETIME
-        }
+        Some(Temporal::Date(_)) | Some(Temporal::Zero { with_time: false }) => bits |= DATE | DATETIME,
         Some(Temporal::DateTime(..)) | Some(Temporal::Zero { with_time: true }) => bits |= DATETIME,
         None => {}
     }
@@ -268,21 +248,9 @@ fn infer(values: Cells, opts: &InferOptions) -> ColumnData {
     if !any_value {
         return ColumnData::Text(values);
     }
-    let number = |dc: bool| {
-        ColumnData::Float(
-            values
-                .iter()
-                .map(|v| v.and_then(|s| parse_number(s, dc)))
-                .collect(),
-        )
-    };
+    let number = |dc: bool| ColumnData::Float(values.iter().map(|v| v.and_then(|s| parse_number(s, dc))).collect());
     if bits & INT != 0 {
-        ColumnData::Int(
-            values
-                .iter()
-                .map(|v| v.and_then(parse_int))
-                .collect(),
-        )
+        ColumnData::Int(values.iter().map(|v| v.and_then(parse_int)).collect())
     } else if bits & FLOAT != 0 {
         number(false)
     } else if match opts.decimal_comma {
@@ -292,26 +260,11 @@ fn infer(values: Cells, opts: &InferOptions) -> ColumnData {
     } {
         number(true)
     } else if bits & DATE != 0 {
-        ColumnData::Date(
-            values
-                .iter()
-                .map(|v| v.and_then(|s| to_date(s, opts)))
-                .collect(),
-        )
+        ColumnData::Date(values.iter().map(|v| v.and_then(|s| to_date(s, opts))).collect())
     } else if bits & DATETIME != 0 {
-        ColumnData::Datetime(
-            values
-                .iter()
-                .map(|v| v.and_then(|s| to_datetime(s, opts)))
-                .collect(),
-        )
+        ColumnData::Datetime(values.iter().map(|v| v.and_then(|s| to_datetime(s, opts))).collect())
     } else if bits & BOOL != 0 {
-        ColumnData::Bool(
-            values
-                .iter()
-                .map(|v| v.map(|s| s.eq_ignore_ascii_case("true")))
-                .collect(),
-        )
+        ColumnData::Bool(values.iter().map(|v| v.map(|s| s.eq_ignore_ascii_case("true"))).collect())
     } else {
         ColumnData::Text(values)
     }
@@ -319,56 +272,22 @@ fn infer(values: Cells, opts: &InferOptions) -> ColumnData {
 
 /// A declared type: each non-empty cell that does not fit becomes missing and
 /// is counted.
-fn cast(
-    values: Cells,
-    declared: DeclaredType,
-    opts: &InferOptions,
-) -> (ColumnData, usize, Option<(usize, String)>) {
+fn cast(values: Cells, declared: DeclaredType, opts: &InferOptions) -> (ColumnData, usize, Option<(usize, String)>) {
     let decimal_comma = opts.decimal_comma != Some(false);
     let mut failed = 0;
     let mut example = None;
     let data = match declared {
         DeclaredType::String => ColumnData::Text(values),
-        DeclaredType::Int => ColumnData::Int(cast_each(
-            &values,
-            |s| cast_int(s, decimal_comma).into(),
-            &mut failed,
-            &mut example,
-        )),
-        DeclaredType::Float => ColumnData::Float(cast_each(
-            &values,
-            |s| parse_number(s, decimal_comma).into(),
-            &mut failed,
-            &mut example,
-        )),
-        DeclaredType::Bool => ColumnData::Bool(cast_each(
-            &values,
-            |s| bool_word(s).into(),
-            &mut failed,
-            &mut example,
-        )),
-        DeclaredType::Date => ColumnData::Date(cast_each(
-            &values,
-            |s| temporal_cast(s, |s| to_date(s, opts)),
-            &mut failed,
-            &mut example,
-        )),
-        DeclaredType::Datetime => ColumnData::Datetime(cast_each(
-            &values,
-            |s| temporal_cast(s, |s| to_datetime(s, opts)),
-            &mut failed,
-            &mut example,
-        )),
+        DeclaredType::Int => ColumnData::Int(cast_each(&values, |s| cast_int(s, decimal_comma).into(), &mut failed, &mut example)),
+        DeclaredType::Float => ColumnData::Float(cast_each(&values, |s| parse_number(s, decimal_comma).into(), &mut failed, &mut example)),
+        DeclaredType::Bool => ColumnData::Bool(cast_each(&values, |s| bool_word(s).into(), &mut failed, &mut example)),
+        DeclaredType::Date => ColumnData::Date(cast_each(&values, |s| temporal_cast(s, |s| to_date(s, opts)), &mut failed, &mut example)),
+        DeclaredType::Datetime => ColumnData::Datetime(cast_each(&values, |s| temporal_cast(s, |s| to_datetime(s, opts)), &mut failed, &mut example)),
     };
     (data, failed, example)
 }
 
-fn cast_each<T>(
-    values: &Cells,
-    f: impl Fn(&str) -> Cast<T>,
-    failed: &mut usize,
-    example: &mut Option<(usize, String)>,
-) -> Vec<Option<T>> {
+fn cast_each<T>(values: &Cells, f: impl Fn(&str) -> Cast<T>, failed: &mut usize, example: &mut Option<(usize, String)>) -> Vec<Option<T>> {
     let mut out = Vec::with_capacity(values.len());
     for (i, value) in values.iter().enumerate() {
         out.push(match value {
@@ -501,8 +420,7 @@ fn is_int(core: &str, negative: bool) -> Option<i64> {
     }
     let magnitude: u64 = core.parse().ok()?;
     if negative {
-        0i64.checked_sub_unsigned(magnitude)
-            .or((magnitude == 1 << 63).then_some(i64::MIN))
+        0i64.checked_sub_unsigned(magnitude).or((magnitude == 1 << 63).then_some(i64::MIN))
     } else {
         i64::try_from(magnitude).ok()
     }
@@ -603,11 +521,7 @@ fn parse_temporal(s: &str) -> Option<Temporal> {
         (p.number(4, 4)?, m, d)
     };
     let zero = y == 0 && m == 0 && d == 0;
-    let date = if zero {
-        None
-    } else {
-        Some(NaiveDate::from_ymd_opt(y as i32, m, d)?)
-    };
+    let date = if zero { None } else { Some(NaiveDate::from_ymd_opt(y as i32, m, d)?) };
     if p.done() {
         return Some(date.map_or(Temporal::Zero { with_time: false }, Temporal::Date));
     }
@@ -627,11 +541,7 @@ fn parse_temporal(s: &str) -> Option<Temporal> {
             let start = p.i;
             let fraction = p.number(1, 9)?;
             let width = p.i - start;
-            milli = if width >= 3 {
-                fraction / 10u32.pow(width as u32 - 3)
-            } else {
-                fraction * 10u32.pow(3 - width as u32)
-            };
+            milli = if width >= 3 { fraction / 10u32.pow(width as u32 - 3) } else { fraction * 10u32.pow(3 - width as u32) };
         }
     }
     let time = NaiveTime::from_hms_milli_opt(h, min, sec, milli)?;
@@ -649,11 +559,7 @@ fn parse_temporal(s: &str) -> Option<Temporal> {
                 p.number(2, 2)?
             };
             let seconds = (oh * 3600 + om * 60) as i32;
-            Some(FixedOffset::east_opt(if sign == b'-' {
-                -seconds
-            } else {
-                seconds
-            })?)
+            Some(FixedOffset::east_opt(if sign == b'-' { -seconds } else { seconds })?)
         }
         Some(_) => return None,
     };
@@ -699,10 +605,7 @@ impl Cursor<'_> {
         if self.i - start < min {
             return None;
         }
-        std::str::from_utf8(&self.b[start..self.i])
-            .ok()?
-            .parse()
-            .ok()
+        std::str::from_utf8(&self.b[start..self.i]).ok()?.parse().ok()
     }
 }
 
@@ -712,9 +615,7 @@ fn local_datetime(s: &str, opts: &InferOptions) -> Option<NaiveDateTime> {
         Temporal::Zero { .. } => None,
         Temporal::Date(d) => Some(d.and_time(NaiveTime::MIN)),
         Temporal::DateTime(t, None) => Some(t),
-        Temporal::DateTime(t, Some(offset)) => {
-            Some((opts.to_local)(offset.from_local_datetime(&t).single()?))
-        }
+        Temporal::DateTime(t, Some(offset)) => Some((opts.to_local)(offset.from_local_datetime(&t).single()?)),
     }
 }
 
@@ -732,16 +633,11 @@ mod tests {
     use super::*;
 
     fn utc_plus_one(t: DateTime<FixedOffset>) -> NaiveDateTime {
-        t.with_timezone(&FixedOffset::east_opt(3600).unwrap())
-            .naive_local()
+        t.with_timezone(&FixedOffset::east_opt(3600).unwrap()).naive_local()
     }
 
     fn opts(decimal_comma: Option<bool>, declared: Option<DeclaredType>) -> InferOptions<'static> {
-        InferOptions {
-            decimal_comma,
-            declared,
-            to_local: &utc_plus_one,
-        }
+        InferOptions { decimal_comma, declared, to_local: &utc_plus_one }
     }
 
     fn cells(values: &[&str]) -> Cells {
@@ -757,44 +653,21 @@ mod tests {
     }
 
     fn days(y: i32, m: u32, d: u32) -> i32 {
-        (NaiveDate::from_ymd_opt(y, m, d).unwrap() - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap())
-            .num_days() as i32
+        (NaiveDate::from_ymd_opt(y, m, d).unwrap() - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days() as i32
     }
 
     fn millis(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32, ms: u32) -> i64 {
-        NaiveDate::from_ymd_opt(y, m, d)
-            .unwrap()
-            .and_hms_milli_opt(h, min, s, ms)
-            .unwrap()
-            .and_utc()
-            .timestamp_millis()
+        NaiveDate::from_ymd_opt(y, m, d).unwrap().and_hms_milli_opt(h, min, s, ms).unwrap().and_utc().timestamp_millis()
     }
 
     #[test]
     fn code_names_stay_text() {
-        for name in [
-            "postal_code",
-            "Zip",
-            "phone",
-            "MobileNumber",
-            "tel",
-            "SIRET",
-            "cp",
-            " CP ",
-        ] {
-            assert_eq!(
-                infer_auto(name, &["75001", "13002"]),
-                text(&["75001", "13002"]),
-                "{name}"
-            );
+        for name in ["postal_code", "Zip", "phone", "MobileNumber", "tel", "SIRET", "cp", " CP "] {
+            assert_eq!(infer_auto(name, &["75001", "13002"]), text(&["75001", "13002"]), "{name}");
         }
         assert_eq!(infer_auto("cpu", &["1"]), ColumnData::Int(vec![Some(1)]));
         // Declared wins over the name.
-        let c = infer_column(
-            "postal_code",
-            cells(&["75001"]),
-            &opts(None, Some(DeclaredType::Int)),
-        );
+        let c = infer_column("postal_code", cells(&["75001"]), &opts(None, Some(DeclaredType::Int)));
         assert_eq!(c.data, ColumnData::Int(vec![Some(75001)]));
     }
 
@@ -802,43 +675,23 @@ mod tests {
     fn all_missing_is_text() {
         assert_eq!(infer_auto("x", &["", "", ""]), text(&["", "", ""]));
         assert_eq!(infer_auto("x", &[]), text(&[]));
-        let c = infer_column(
-            "x",
-            [Some("  "), Some("\u{a0}")].into_iter().collect(),
-            &opts(None, None),
-        );
+        let c = infer_column("x", [Some("  "), Some("\u{a0}")].into_iter().collect(), &opts(None, None));
         assert_eq!(c.data, ColumnData::Text([None, None].into_iter().collect()));
     }
 
     #[test]
     fn ints() {
-        assert_eq!(
-            infer_auto("n", &["1", "", "-2", "+3", "0"]),
-            ColumnData::Int(vec![Some(1), None, Some(-2), Some(3), Some(0)])
-        );
-        assert_eq!(
-            infer_auto("n", &["-9223372036854775808", "9223372036854775807"]),
-            ColumnData::Int(vec![Some(i64::MIN), Some(i64::MAX)])
-        );
+        assert_eq!(infer_auto("n", &["1", "", "-2", "+3", "0"]), ColumnData::Int(vec![Some(1), None, Some(-2), Some(3), Some(0)]));
+        assert_eq!(infer_auto("n", &["-9223372036854775808", "9223372036854775807"]), ColumnData::Int(vec![Some(i64::MIN), Some(i64::MAX)]));
         // Too long for i64: an identifier, kept as text rather than rounded.
-        assert_eq!(
-            infer_auto("n", &["12345678901234567890123"]),
-            text(&["12345678901234567890123"])
-        );
+        assert_eq!(infer_auto("n", &["12345678901234567890123"]), text(&["12345678901234567890123"]));
     }
 
     #[test]
     fn floats_with_a_dot() {
         assert_eq!(
             infer_auto("n", &["1", "2.5", "-0.5", ".5", "1e3", "2.5E-1"]),
-            ColumnData::Float(vec![
-                Some(1.0),
-                Some(2.5),
-                Some(-0.5),
-                Some(0.5),
-                Some(1000.0),
-                Some(0.25)
-            ])
+            ColumnData::Float(vec![Some(1.0), Some(2.5), Some(-0.5), Some(0.5), Some(1000.0), Some(0.25)])
         );
         assert_eq!(infer_auto("n", &["1.5", "inf"]), text(&["1.5", "inf"]));
         assert_eq!(infer_auto("n", &["NaN"]), text(&["NaN"]));
@@ -854,10 +707,7 @@ mod tests {
         // It does not make a column float...
         assert_eq!(infer_auto("n", &["1.5", "1e309"]), text(&["1.5", "1e309"]));
         assert_eq!(infer_auto("n", &["1.5", "-1E400"]), text(&["1.5", "-1E400"]));
-        assert_eq!(
-            infer_auto("n", &["1.5", "1e308", "1e-400"]),
-            ColumnData::Float(vec![Some(1.5), Some(1e308), Some(0.0)])
-        );
+        assert_eq!(infer_auto("n", &["1.5", "1e308", "1e-400"]), ColumnData::Float(vec![Some(1.5), Some(1e308), Some(0.0)]));
         // ...and under a declared float or int it is a failed cast.
         let c = infer_column("n", cells(&["2", "1e309"]), &opts(None, Some(DeclaredType::Float)));
         assert_eq!(c.data, ColumnData::Float(vec![Some(2.0), None]));
@@ -871,50 +721,21 @@ mod tests {
         for v in ["01000", "0612345678", "-01", "01,5", "00.5", "0 612"] {
             assert_eq!(infer_auto("code", &["12", v]), text(&["12", v]), "{v}");
         }
-        assert_eq!(
-            infer_auto("n", &["0", "0.5"]),
-            ColumnData::Float(vec![Some(0.0), Some(0.5)])
-        );
-        assert_eq!(
-            infer_auto("n", &["0,5", "3"]),
-            ColumnData::Float(vec![Some(0.5), Some(3.0)])
-        );
+        assert_eq!(infer_auto("n", &["0", "0.5"]), ColumnData::Float(vec![Some(0.0), Some(0.5)]));
+        assert_eq!(infer_auto("n", &["0,5", "3"]), ColumnData::Float(vec![Some(0.5), Some(3.0)]));
         // Declared int accepts them.
-        let c = infer_column(
-            "code",
-            cells(&["01000"]),
-            &opts(None, Some(DeclaredType::Int)),
-        );
+        let c = infer_column("code", cells(&["01000"]), &opts(None, Some(DeclaredType::Int)));
         assert_eq!((c.data, c.failed), (ColumnData::Int(vec![Some(1000)]), 0));
     }
 
     #[test]
     fn currency_is_ignored() {
         assert_eq!(
-            infer_auto(
-                "amount",
-                &["$9.99", "9.99$", "EUR 15", "15 USD", "£3", "CHF12", "-€2", "€ -2", "cad 1"]
-            ),
-            ColumnData::Float(vec![
-                Some(9.99),
-                Some(9.99),
-                Some(15.0),
-                Some(15.0),
-                Some(3.0),
-                Some(12.0),
-                Some(-2.0),
-                Some(-2.0),
-                Some(1.0)
-            ])
+            infer_auto("amount", &["$9.99", "9.99$", "EUR 15", "15 USD", "£3", "CHF12", "-€2", "€ -2", "cad 1"]),
+            ColumnData::Float(vec![Some(9.99), Some(9.99), Some(15.0), Some(15.0), Some(3.0), Some(12.0), Some(-2.0), Some(-2.0), Some(1.0)])
         );
-        assert_eq!(
-            infer_auto("amount", &["12,50 €", "3 €"]),
-            ColumnData::Float(vec![Some(12.5), Some(3.0)])
-        );
-        assert_eq!(
-            infer_auto("amount", &["EUR 15", "€3"]),
-            ColumnData::Int(vec![Some(15), Some(3)])
-        );
+        assert_eq!(infer_auto("amount", &["12,50 €", "3 €"]), ColumnData::Float(vec![Some(12.5), Some(3.0)]));
+        assert_eq!(infer_auto("amount", &["EUR 15", "€3"]), ColumnData::Int(vec![Some(15), Some(3)]));
         // One currency only.
         assert_eq!(infer_auto("amount", &["€12€"]), text(&["€12€"]));
         assert_eq!(infer_auto("amount", &["€"]), text(&["€"]));
@@ -923,23 +744,8 @@ mod tests {
     #[test]
     fn decimal_comma_auto() {
         assert_eq!(
-            infer_auto(
-                "n",
-                &[
-                    "1 234,50",
-                    "1\u{a0}234",
-                    "1\u{202f}000\u{202f}000,5",
-                    "-3",
-                    "12,5"
-                ]
-            ),
-            ColumnData::Float(vec![
-                Some(1234.5),
-                Some(1234.0),
-                Some(1_000_000.5),
-                Some(-3.0),
-                Some(12.5)
-            ])
+            infer_auto("n", &["1 234,50", "1\u{a0}234", "1\u{202f}000\u{202f}000,5", "-3", "12,5"]),
+            ColumnData::Float(vec![Some(1234.5), Some(1234.0), Some(1_000_000.5), Some(-3.0), Some(12.5)])
         );
         // Without any comma, spaced thousands are not numbers.
         assert_eq!(infer_auto("n", &["1 234"]), text(&["1 234"]));
@@ -948,10 +754,7 @@ mod tests {
         assert_eq!(infer_auto("n", &["12 34,5"]), text(&["12 34,5"]));
         assert_eq!(infer_auto("n", &["1,"]), text(&["1,"]));
         // An int column stays int.
-        assert_eq!(
-            infer_auto("n", &["1", "2"]),
-            ColumnData::Int(vec![Some(1), Some(2)])
-        );
+        assert_eq!(infer_auto("n", &["1", "2"]), ColumnData::Int(vec![Some(1), Some(2)]));
     }
 
     #[test]
@@ -971,37 +774,14 @@ mod tests {
     #[test]
     fn dates_and_zero_dates() {
         assert_eq!(
-            infer_auto(
-                "d",
-                &[
-                    "2024-02-29",
-                    "05/03/1990",
-                    "5/3/1990",
-                    "0000-00-00",
-                    "00/00/0000",
-                    ""
-                ]
-            ),
-            ColumnData::Date(vec![
-                Some(days(2024, 2, 29)),
-                Some(days(1990, 3, 5)),
-                Some(days(1990, 3, 5)),
-                None,
-                None,
-                None
-            ])
+            infer_auto("d", &["2024-02-29", "05/03/1990", "5/3/1990", "0000-00-00", "00/00/0000", ""]),
+            ColumnData::Date(vec![Some(days(2024, 2, 29)), Some(days(1990, 3, 5)), Some(days(1990, 3, 5)), None, None, None])
         );
         // Invalid calendar dates do not fit.
-        assert_eq!(
-            infer_auto("d", &["2024-01-01", "31/02/2024"]),
-            text(&["2024-01-01", "31/02/2024"])
-        );
+        assert_eq!(infer_auto("d", &["2024-01-01", "31/02/2024"]), text(&["2024-01-01", "31/02/2024"]));
         assert_eq!(infer_auto("d", &["2024-1-01"]), text(&["2024-1-01"]));
         // An int-looking date is an int (int comes first).
-        assert_eq!(
-            infer_auto("d", &["20240101"]),
-            ColumnData::Int(vec![Some(20240101)])
-        );
+        assert_eq!(infer_auto("d", &["20240101"]), ColumnData::Int(vec![Some(20240101)]));
     }
 
     #[test]
@@ -1009,14 +789,7 @@ mod tests {
         assert_eq!(
             infer_auto(
                 "t",
-                &[
-                    "2024-03-01 10:30",
-                    "01/03/2024 10:30:15",
-                    "2024-03-01T10:30:15",
-                    "2024-03-01T10:30:15.123",
-                    "2024-03-01",
-                    "0000-00-00 00:00:00"
-                ]
+                &["2024-03-01 10:30", "01/03/2024 10:30:15", "2024-03-01T10:30:15", "2024-03-01T10:30:15.123", "2024-03-01", "0000-00-00 00:00:00"]
             ),
             ColumnData::Datetime(vec![
                 Some(millis(2024, 3, 1, 10, 30, 0, 0)),
@@ -1027,45 +800,21 @@ mod tests {
                 None,
             ])
         );
-        assert_eq!(
-            infer_auto("t", &["2024-03-01 25:00"]),
-            text(&["2024-03-01 25:00"])
-        );
-        assert_eq!(
-            infer_auto("t", &["2024-03-01 10:00 x"]),
-            text(&["2024-03-01 10:00 x"])
-        );
+        assert_eq!(infer_auto("t", &["2024-03-01 25:00"]), text(&["2024-03-01 25:00"]));
+        assert_eq!(infer_auto("t", &["2024-03-01 10:00 x"]), text(&["2024-03-01 10:00 x"]));
     }
 
     #[test]
     fn offsets_are_converted_to_local() {
         // The test zone is UTC+1.
         assert_eq!(
-            infer_auto(
-                "t",
-                &[
-                    "2024-03-01T10:00:00Z",
-                    "2024-03-01T10:00:00+02:00",
-                    "2024-03-01T23:30:00-01:00"
-                ]
-            ),
-            ColumnData::Datetime(vec![
-                Some(millis(2024, 3, 1, 11, 0, 0, 0)),
-                Some(millis(2024, 3, 1, 9, 0, 0, 0)),
-                Some(millis(2024, 3, 2, 1, 30, 0, 0)),
-            ])
+            infer_auto("t", &["2024-03-01T10:00:00Z", "2024-03-01T10:00:00+02:00", "2024-03-01T23:30:00-01:00"]),
+            ColumnData::Datetime(vec![Some(millis(2024, 3, 1, 11, 0, 0, 0)), Some(millis(2024, 3, 1, 9, 0, 0, 0)), Some(millis(2024, 3, 2, 1, 30, 0, 0)),])
         );
         let paris = |t: DateTime<FixedOffset>| t.with_timezone(&chrono_tz::Europe::Paris).naive_local();
-        let o = InferOptions {
-            decimal_comma: None,
-            declared: None,
-            to_local: &paris,
-        };
+        let o = InferOptions { decimal_comma: None, declared: None, to_local: &paris };
         let c = infer_column("t", cells(&["2024-07-01T10:00:00Z"]), &o);
-        assert_eq!(
-            c.data,
-            ColumnData::Datetime(vec![Some(millis(2024, 7, 1, 12, 0, 0, 0))])
-        );
+        assert_eq!(c.data, ColumnData::Datetime(vec![Some(millis(2024, 7, 1, 12, 0, 0, 0))]));
     }
 
     #[test]
@@ -1097,84 +846,40 @@ mod tests {
 
     #[test]
     fn bools_are_true_false_only() {
-        assert_eq!(
-            infer_auto("b", &["TRUE", "false", "", "True"]),
-            ColumnData::Bool(vec![Some(true), Some(false), None, Some(true)])
-        );
+        assert_eq!(infer_auto("b", &["TRUE", "false", "", "True"]), ColumnData::Bool(vec![Some(true), Some(false), None, Some(true)]));
         assert_eq!(infer_auto("b", &["yes", "no"]), text(&["yes", "no"]));
         // 1/0 infer as int.
-        assert_eq!(
-            infer_auto("b", &["1", "0"]),
-            ColumnData::Int(vec![Some(1), Some(0)])
-        );
+        assert_eq!(infer_auto("b", &["1", "0"]), ColumnData::Int(vec![Some(1), Some(0)]));
     }
 
     #[test]
     fn text_when_nothing_fits() {
         assert_eq!(infer_auto("n", &["1", "two"]), text(&["1", "two"]));
-        assert_eq!(
-            infer_auto("d", &["2024-01-01", "true"]),
-            text(&["2024-01-01", "true"])
-        );
+        assert_eq!(infer_auto("d", &["2024-01-01", "true"]), text(&["2024-01-01", "true"]));
     }
 
     #[test]
     fn declared_string_keeps_text() {
-        let c = infer_column(
-            "n",
-            cells(&["1", " 2 "]),
-            &opts(None, Some(DeclaredType::String)),
-        );
+        let c = infer_column("n", cells(&["1", " 2 "]), &opts(None, Some(DeclaredType::String)));
         assert_eq!((c.data, c.failed), (text(&["1", "2"]), 0));
     }
 
     #[test]
     fn declared_int() {
-        let c = infer_column(
-            "n",
-            cells(&["12", "12,00", "12.0", "€ 7", "12,50", "", "abc", "1 000"]),
-            &opts(None, Some(DeclaredType::Int)),
-        );
-        assert_eq!(
-            c.data,
-            ColumnData::Int(vec![
-                Some(12),
-                Some(12),
-                Some(12),
-                Some(7),
-                None,
-                None,
-                None,
-                Some(1000)
-            ])
-        );
+        let c = infer_column("n", cells(&["12", "12,00", "12.0", "€ 7", "12,50", "", "abc", "1 000"]), &opts(None, Some(DeclaredType::Int)));
+        assert_eq!(c.data, ColumnData::Int(vec![Some(12), Some(12), Some(12), Some(7), None, None, None, Some(1000)]));
         assert_eq!(c.failed, 2);
         assert_eq!(c.failed_example, Some((4, "12,50".to_owned())));
-        let c = infer_column(
-            "n",
-            cells(&["12,00"]),
-            &opts(Some(false), Some(DeclaredType::Int)),
-        );
+        let c = infer_column("n", cells(&["12,00"]), &opts(Some(false), Some(DeclaredType::Int)));
         assert_eq!((c.data, c.failed), (ColumnData::Int(vec![None]), 1));
     }
 
     #[test]
     fn declared_float() {
-        let c = infer_column(
-            "n",
-            cells(&["1.5", "2,5", "3", "x", "$4"]),
-            &opts(None, Some(DeclaredType::Float)),
-        );
-        assert_eq!(
-            c.data,
-            ColumnData::Float(vec![Some(1.5), Some(2.5), Some(3.0), None, Some(4.0)])
-        );
+        let c = infer_column("n", cells(&["1.5", "2,5", "3", "x", "$4"]), &opts(None, Some(DeclaredType::Float)));
+        assert_eq!(c.data, ColumnData::Float(vec![Some(1.5), Some(2.5), Some(3.0), None, Some(4.0)]));
         assert_eq!((c.failed, c.failed_example), (1, Some((3, "x".to_owned()))));
-        let c = infer_column(
-            "n",
-            cells(&["2,5"]),
-            &opts(Some(false), Some(DeclaredType::Float)),
-        );
+        let c = infer_column("n", cells(&["2,5"]), &opts(Some(false), Some(DeclaredType::Float)));
         assert_eq!(c.failed, 1);
     }
 
@@ -1182,49 +887,22 @@ mod tests {
     fn declared_bool() {
         let c = infer_column(
             "b",
-            cells(&[
-                "true", "1", "YES", "y", "Oui", "o", "vrai", "X", "false", "0", "no", "N", "non",
-                "Faux", "maybe",
-            ]),
+            cells(&["true", "1", "YES", "y", "Oui", "o", "vrai", "X", "false", "0", "no", "N", "non", "Faux", "maybe"]),
             &opts(None, Some(DeclaredType::Bool)),
         );
         let t = Some(true);
         let f = Some(false);
-        assert_eq!(
-            c.data,
-            ColumnData::Bool(vec![t, t, t, t, t, t, t, t, f, f, f, f, f, f, None])
-        );
-        assert_eq!(
-            (c.failed, c.failed_example),
-            (1, Some((14, "maybe".to_owned())))
-        );
+        assert_eq!(c.data, ColumnData::Bool(vec![t, t, t, t, t, t, t, t, f, f, f, f, f, f, None]));
+        assert_eq!((c.failed, c.failed_example), (1, Some((14, "maybe".to_owned()))));
     }
 
     #[test]
     fn declared_date_and_datetime() {
-        let values = cells(&[
-            "2024-03-01",
-            "01/03/2024 23:30",
-            "2024-03-01T23:30:00Z",
-            "0000-00-00",
-            "soon",
-        ]);
+        let values = cells(&["2024-03-01", "01/03/2024 23:30", "2024-03-01T23:30:00Z", "0000-00-00", "soon"]);
         let c = infer_column("d", values.clone(), &opts(None, Some(DeclaredType::Date)));
         // 23:30Z is 00:30 the next day in UTC+1.
-        assert_eq!(
-            c.data,
-            ColumnData::Date(vec![
-                Some(days(2024, 3, 1)),
-                Some(days(2024, 3, 1)),
-                Some(days(2024, 3, 2)),
-                None,
-                None
-            ])
-        );
-        assert_eq!(
-            (c.failed, c.failed_example),
-            (1, Some((4, "soon".to_owned())))
-        );
+        assert_eq!(c.data, ColumnData::Date(vec![Some(days(2024, 3, 1)), Some(days(2024, 3, 1)), Some(days(2024, 3, 2)), None, None]));
+        assert_eq!((c.failed, c.failed_example), (1, Some((4, "soon".to_owned()))));
         let c = infer_column("d", values, &opts(None, Some(DeclaredType::Datetime)));
         assert_eq!(
             c.data,

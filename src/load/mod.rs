@@ -5,8 +5,8 @@ pub mod csvread;
 mod guard;
 pub mod infer;
 pub mod input;
-pub mod notes;
 mod mapped;
+pub mod notes;
 mod parquet;
 
 use std::collections::HashMap;
@@ -133,20 +133,14 @@ impl Dataset {
 }
 
 fn key_strings(df: &DataFrame) -> Vec<Option<String>> {
-    df.column(KEY)
-        .ok()
-        .and_then(|c| c.str().ok().map(|ca| ca.iter().map(|v| v.map(str::to_string)).collect()))
-        .unwrap_or_default()
+    df.column(KEY).ok().and_then(|c| c.str().ok().map(|ca| ca.iter().map(|v| v.map(str::to_string)).collect())).unwrap_or_default()
 }
 
 /// The files a `path` names: one file, or a glob's matches in sorted order.
 pub fn expand(pattern: &str) -> Result<Vec<PathBuf>> {
     if pattern.contains(['*', '?', '[']) {
-        let mut files: Vec<PathBuf> = glob::glob(pattern)
-            .with_context(|| format!("`{pattern}` is not a valid glob pattern"))?
-            .filter_map(Result::ok)
-            .filter(|p| !p.is_dir())
-            .collect();
+        let mut files: Vec<PathBuf> =
+            glob::glob(pattern).with_context(|| format!("`{pattern}` is not a valid glob pattern"))?.filter_map(Result::ok).filter(|p| !p.is_dir()).collect();
         files.sort();
         for f in &files {
             input::regular(f)?;
@@ -175,7 +169,15 @@ fn is_parquet(p: &Path) -> bool {
 /// only has its footer read, and its data is scanned when a query runs. The
 /// key column is always text. `date_role` names the column a table reads as
 /// its `date`. Each file read is added to `inputs`.
-pub fn read_source(src: &Source, csv: &CsvCfg, zone: Zone, notes: &mut Notes, label: &str, date_role: Option<&str>, inputs: &mut Vec<Snapshot>) -> Result<(LazyFrame, Vec<(String, FieldType)>)> {
+pub fn read_source(
+    src: &Source,
+    csv: &CsvCfg,
+    zone: Zone,
+    notes: &mut Notes,
+    label: &str,
+    date_role: Option<&str>,
+    inputs: &mut Vec<Snapshot>,
+) -> Result<(LazyFrame, Vec<(String, FieldType)>)> {
     let files = expand(&src.path)?;
     let parquet = files.iter().filter(|f| is_parquet(f)).count();
     if parquet != 0 && parquet != files.len() {
@@ -205,7 +207,16 @@ pub fn read_source(src: &Source, csv: &CsvCfg, zone: Zone, notes: &mut Notes, la
 }
 
 #[allow(clippy::too_many_arguments)]
-fn read_csv(files: &[PathBuf], src: &Source, csv: &CsvCfg, zone: Zone, notes: &mut Notes, label: &str, date_role: Option<&str>, inputs: &mut Vec<Snapshot>) -> Result<DataFrame> {
+fn read_csv(
+    files: &[PathBuf],
+    src: &Source,
+    csv: &CsvCfg,
+    zone: Zone,
+    notes: &mut Notes,
+    label: &str,
+    date_role: Option<&str>,
+    inputs: &mut Vec<Snapshot>,
+) -> Result<DataFrame> {
     let dialect = CsvDialect { separator: csv.separator, encoding: csv.encoding.clone() };
     let started = std::time::Instant::now();
     let mut raw = csvread::read_csv_files(files, &dialect)?;
@@ -285,9 +296,7 @@ fn to_polars(col: TypedColumn) -> Column {
         ColumnData::Float(v) => Column::new(name, v),
         ColumnData::Bool(v) => Column::new(name, v),
         ColumnData::Date(v) => Column::new(name, v).cast(&DataType::Date).expect("i32 to date"),
-        ColumnData::Datetime(v) => Column::new(name, v)
-            .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
-            .expect("i64 to datetime"),
+        ColumnData::Datetime(v) => Column::new(name, v).cast(&DataType::Datetime(TimeUnit::Milliseconds, None)).expect("i64 to datetime"),
     }
 }
 
@@ -296,7 +305,10 @@ fn to_polars(col: TypedColumn) -> Column {
 /// it is, and a column that needs nothing is returned without a copy.
 fn clean_text(e: Expr, email: bool) -> Expr {
     let clean = move |s: &str| -> bool {
-        !s.is_empty() && !s.starts_with(char::is_whitespace) && !s.ends_with(char::is_whitespace) && !(email && s.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()))
+        !s.is_empty()
+            && !s.starts_with(char::is_whitespace)
+            && !s.ends_with(char::is_whitespace)
+            && !(email && s.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()))
     };
     e.map(
         move |c: Column| {
@@ -444,7 +456,8 @@ fn load_inputs(project: &Project, inputs: &mut Vec<Snapshot>) -> Result<Dataset>
         let (mut lf, mut types) = match read.get(&source_key) {
             Some(hit) => hit.clone(),
             None => {
-                let loaded = read_source(&t.source, &project.csv, project.zone, &mut notes, &label, t.date.as_deref(), inputs).with_context(|| format!("table `{}`", t.name))?;
+                let loaded = read_source(&t.source, &project.csv, project.zone, &mut notes, &label, t.date.as_deref(), inputs)
+                    .with_context(|| format!("table `{}`", t.name))?;
                 read.insert(source_key, loaded.clone());
                 loaded
             }
@@ -470,7 +483,11 @@ fn load_inputs(project: &Project, inputs: &mut Vec<Snapshot>) -> Result<Dataset>
         if let Some(d) = &t.date {
             let ty = types.iter().find(|(n, _)| n == d).map(|(_, t)| *t);
             if !matches!(ty, Some(FieldType::Date | FieldType::Datetime)) {
-                bail!("table `{}`: its `date` column `{d}` holds {}, not dates; declare it under `columns:` as date or datetime", t.name, ty.map(FieldType::name).unwrap_or("nothing"));
+                bail!(
+                    "table `{}`: its `date` column `{d}` holds {}, not dates; declare it under `columns:` as date or datetime",
+                    t.name,
+                    ty.map(FieldType::name).unwrap_or("nothing")
+                );
             }
         }
         if let Some(a) = &t.amount {
@@ -528,7 +545,10 @@ fn load_inputs(project: &Project, inputs: &mut Vec<Snapshot>) -> Result<Dataset>
             notes.add(format!("{}: {} row(s) with an empty `{}` were skipped", cfg.name, counts.empty, cfg.source.key));
         }
         if counts.orphans > 0 {
-            notes.add(format!("{}: {} row(s) belong to no contact (their `{}` is in no contact row); they are kept out of every aggregate", cfg.name, counts.orphans, cfg.source.key));
+            notes.add(format!(
+                "{}: {} row(s) belong to no contact (their `{}` is in no contact row); they are kept out of every aggregate",
+                cfg.name, counts.orphans, cfg.source.key
+            ));
         }
         let mut front: Vec<Expr> = vec![col(KEY), col(ROW)];
         front.extend(types.iter().map(|(n, _)| col(n.as_str())));
@@ -575,7 +595,8 @@ fn key_counts(lf: &LazyFrame, known: &LazyFrame) -> Result<KeyCounts> {
     // keys and keeps only the rows of no contact and those without a key: a
     // left join here held every row of the table at once (10 GB at 100M rows).
     let unknown = lf.clone().select([col(KEY)]).join(known.clone(), [col(KEY)], [col(KEY)], JoinArgs::new(JoinType::Anti));
-    let unknown = crate::engine::run_query(unknown.select([len().cast(DataType::UInt64).alias("unknown"), col(KEY).null_count().cast(DataType::UInt64).alias("empty")]))?;
+    let unknown =
+        crate::engine::run_query(unknown.select([len().cast(DataType::UInt64).alias("unknown"), col(KEY).null_count().cast(DataType::UInt64).alias("empty")]))?;
     let all = crate::engine::run_query(lf.clone().select([len().cast(DataType::UInt64).alias("all")]))?;
     let get = |df: &DataFrame, n: &str| df.column(n).ok().and_then(|c| c.u64().ok()?.get(0)).unwrap_or(0);
     let (all, unknown, empty) = (get(&all, "all"), get(&unknown, "unknown"), get(&unknown, "empty"));

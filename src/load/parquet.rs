@@ -140,11 +140,8 @@ pub fn scan(files: &[PathBuf], key: &str, zone: Zone, notes: &mut Notes, label: 
         scans.push((lf, schema));
     }
     let schema = scans[0].1.clone();
-    let lf = if scans.len() == 1 {
-        scans.pop().expect("one").0
-    } else {
-        concat(scans.into_iter().map(|(lf, _)| lf).collect::<Vec<_>>(), UnionArgs::default())?
-    };
+    let lf =
+        if scans.len() == 1 { scans.pop().expect("one").0 } else { concat(scans.into_iter().map(|(lf, _)| lf).collect::<Vec<_>>(), UnionArgs::default())? };
     let too_big = unsigned_too_big(&lf, &schema, key, files)?;
     let mut exprs = Vec::new();
     let mut out = Schema::default();
@@ -158,10 +155,7 @@ pub fn scan(files: &[PathBuf], key: &str, zone: Zone, notes: &mut Notes, label: 
             DataType::Datetime(_, None) => (c.cast(naive_ms.clone()), naive_ms.clone()),
             DataType::Decimal(_, _) => (c.cast(DataType::Float64), DataType::Float64),
             DataType::UInt64 if too_big.contains(name) => {
-                notes.add(format!(
-                    "{label}: column `{name}` holds unsigned numbers too large for an int (above {}); it is read as text",
-                    i64::MAX
-                ));
+                notes.add(format!("{label}: column `{name}` holds unsigned numbers too large for an int (above {}); it is read as text", i64::MAX));
                 (c.cast(DataType::String), DataType::String)
             }
             DataType::UInt64 => (c.cast(DataType::Int64), DataType::Int64),

@@ -88,7 +88,13 @@ impl OutputDir {
         let meta = dir.join(".audience");
         fs::create_dir_all(&meta).with_context(|| format!("{}: cannot create the output folder", meta.display()))?;
         let lock_path = meta.join("lock");
-        let lock = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&lock_path).with_context(|| format!("{}: cannot open", lock_path.display()))?;
+        let lock = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock_path)
+            .with_context(|| format!("{}: cannot open", lock_path.display()))?;
         match lock.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
@@ -106,7 +112,9 @@ impl OutputDir {
             }
             Err(fs::TryLockError::Error(e)) => return Err(e).with_context(|| format!("{}: cannot lock", lock_path.display())),
         }
-        lock.set_len(0).and_then(|_| (&lock).write_all(std::process::id().to_string().as_bytes())).with_context(|| format!("{}: cannot write", lock_path.display()))?;
+        lock.set_len(0)
+            .and_then(|_| (&lock).write_all(std::process::id().to_string().as_bytes()))
+            .with_context(|| format!("{}: cannot write", lock_path.display()))?;
         let out = OutputDir { dir: dir.to_path_buf(), meta, _lock: lock, run: format!("{:016x}", rand::random::<u64>()) };
         out.repair_audit()?;
         out.recover()?;
@@ -145,7 +153,10 @@ impl OutputDir {
         let prepared: Result<()> = pending.by_ref().try_for_each(|s| {
             let backup = match fs::symlink_metadata(&s.target) {
                 Ok(m) if m.is_dir() => {
-                    let e = anyhow!("{}: is a folder, so the list cannot be written there; move the folder away or give the segment another alias", s.target.display());
+                    let e = anyhow!(
+                        "{}: is a folder, so the list cannot be written there; move the folder away or give the segment another alias",
+                        s.target.display()
+                    );
                     s.discard();
                     return Err(e);
                 }
@@ -181,7 +192,11 @@ impl OutputDir {
         }
         crash_at("journal");
         for (i, e) in journal.entries.iter().enumerate() {
-            let renamed = if fail_at(&format!("rename:{}", i + 1)) { Err(std::io::Error::other("failure injected by AUDIENCE_FAIL_AT")) } else { fs::rename(&e.tmp, &e.target) };
+            let renamed = if fail_at(&format!("rename:{}", i + 1)) {
+                Err(std::io::Error::other("failure injected by AUDIENCE_FAIL_AT"))
+            } else {
+                fs::rename(&e.tmp, &e.target)
+            };
             if let Err(err) = renamed {
                 let undone = undo(&journal.entries[..i]);
                 discard(&journal.entries[i..]);
@@ -281,7 +296,11 @@ impl OutputDir {
             return Ok(());
         }
         let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        OpenOptions::new().write(true).open(&path).and_then(|f| f.set_len(keep as u64)).with_context(|| format!("{}: cannot remove the torn last line", path.display()))?;
+        OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .and_then(|f| f.set_len(keep as u64))
+            .with_context(|| format!("{}: cannot remove the torn last line", path.display()))?;
         eprintln!("warning: {}: removed the unfinished last line an interrupted run left", path.display());
         Ok(())
     }
@@ -303,7 +322,11 @@ impl OutputDir {
         let committed = journal.audit_lines > 0 && self.audit_lines_of(&journal.run) == journal.audit_lines;
         if !committed {
             if let Some(len) = journal.audit_len.filter(|len| self.audit_len().is_some_and(|now| now > *len)) {
-                OpenOptions::new().write(true).open(self.audit_path()).and_then(|f| f.set_len(len)).with_context(|| format!("{}: cannot remove the record of an interrupted run", self.audit_path().display()))?;
+                OpenOptions::new()
+                    .write(true)
+                    .open(self.audit_path())
+                    .and_then(|f| f.set_len(len))
+                    .with_context(|| format!("{}: cannot remove the record of an interrupted run", self.audit_path().display()))?;
             }
         }
         let lists: Vec<String> = journal.entries.iter().map(|e| e.target.display().to_string()).collect();
@@ -331,7 +354,10 @@ impl OutputDir {
         if committed {
             eprintln!("warning: a run (process {}) was interrupted after writing its lists; its leftovers were removed", journal.pid);
         } else {
-            eprintln!("warning: a run (process {}) was interrupted while replacing lists; every list it replaced was put back as it was before it", journal.pid);
+            eprintln!(
+                "warning: a run (process {}) was interrupted while replacing lists; every list it replaced was put back as it was before it",
+                journal.pid
+            );
         }
         Ok(())
     }

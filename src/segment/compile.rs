@@ -217,7 +217,8 @@ fn wanted_type(leaf: &Leaf, ty: FieldType) -> &'static str {
     let text_op = matches!(leaf.op, Op::Contains | Op::NotContains | Op::StartsWith | Op::EndsWith | Op::Matches);
     if !text_op && values.iter().any(|v| is_date(v)) {
         "date"
-    } else if !text_op && ty == FieldType::Text && (values.iter().any(|v| is_number(v)) || matches!(leaf.op, Op::Lt | Op::Lte | Op::Gt | Op::Gte | Op::Between)) {
+    } else if !text_op && ty == FieldType::Text && (values.iter().any(|v| is_number(v)) || matches!(leaf.op, Op::Lt | Op::Lte | Op::Gt | Op::Gte | Op::Between))
+    {
         "float"
     } else {
         "string"
@@ -253,12 +254,9 @@ fn a_type(ty: FieldType) -> String {
 }
 
 fn wrong(leaf: &Leaf, field: &str, ty: FieldType, what: &str) -> CompileError {
-    CompileError::new(
-        &format!("{}.value", leaf.path),
-        format!("`{field}` is {} field; operator `{}` {what}", a_type(ty), leaf.op.name()),
-    )
-    .wants(wanted_type(leaf, ty))
-    .declared_in(Some("contacts"), field)
+    CompileError::new(&format!("{}.value", leaf.path), format!("`{field}` is {} field; operator `{}` {what}", a_type(ty), leaf.op.name()))
+        .wants(wanted_type(leaf, ty))
+        .declared_in(Some("contacts"), field)
 }
 
 impl CompileError {
@@ -275,9 +273,8 @@ fn positive_raw(e: Expr, folded: Option<Expr>, ty: FieldType, field: &str, leaf:
     let vpath = format!("{}.value", leaf.path);
     match op {
         Op::IsEmpty => Ok(e.is_null()),
-        Op::IsTrue | Op::IsFalse => truth(e, &mode, ty, op == Op::IsTrue).ok_or_else(|| {
-            CompileError::new(&leaf.path, format!("`{field}` is {} field; `{}` needs a bool, text or int field", a_type(ty), op.name()))
-        }),
+        Op::IsTrue | Op::IsFalse => truth(e, &mode, ty, op == Op::IsTrue)
+            .ok_or_else(|| CompileError::new(&leaf.path, format!("`{field}` is {} field; `{}` needs a bool, text or int field", a_type(ty), op.name()))),
         Op::Eq => {
             let v = value.expect("checked by parse");
             if let Value::Bool(b) = v {

@@ -143,8 +143,20 @@ fn d(s: &str) -> NaiveDate {
 }
 
 const DATA_DATES: &[&str] = &[
-    "2023-01-15", "2024-02-29", "2024-06-30", "2024-12-31", "2025-01-01", "2025-02-28", "2025-03-01", "2025-03-31", "2025-05-31", "2025-06-01",
-    "2025-06-29", "2025-06-30", "2025-07-01", "2025-08-15",
+    "2023-01-15",
+    "2024-02-29",
+    "2024-06-30",
+    "2024-12-31",
+    "2025-01-01",
+    "2025-02-28",
+    "2025-03-01",
+    "2025-03-31",
+    "2025-05-31",
+    "2025-06-01",
+    "2025-06-29",
+    "2025-06-30",
+    "2025-07-01",
+    "2025-08-15",
 ];
 
 /// Cell values a column may hold. `""` and `"  "` are cells as exported:
@@ -248,8 +260,11 @@ fn data_strategy() -> impl Strategy<Value = Data> {
                 .collect::<Vec<_>>()
         });
         let orders_where = prop_oneof![3 => Just(None), 1 => row_cond(ORDERS, 1).prop_map(Some)];
-        (contacts, table_rows(ORDERS, n, 5), table_rows(TICKETS, n, 3), orders_where)
-            .prop_map(|(contacts, orders, tickets, orders_where)| Data { contacts, tables: vec![orders, tickets], orders_where })
+        (contacts, table_rows(ORDERS, n, 5), table_rows(TICKETS, n, 3), orders_where).prop_map(|(contacts, orders, tickets, orders_where)| Data {
+            contacts,
+            tables: vec![orders, tickets],
+            orders_where,
+        })
     })
 }
 
@@ -306,7 +321,13 @@ fn build(data: &Data) -> (Project, Dataset) {
         suppress: vec![],
         as_of: as_of(),
         zone: Zone::Named(chrono_tz::UTC),
-        rfm: RfmCfg { table: "orders".into(), bins: [5; 3], thresholds: None, classes_name: "standard".into(), classes: crate::rfm::preset("standard", [5; 3]) },
+        rfm: RfmCfg {
+            table: "orders".into(),
+            bins: [5; 3],
+            thresholds: None,
+            classes_name: "standard".into(),
+            classes: crate::rfm::preset("standard", [5; 3]),
+        },
         csv: CsvCfg { separator: None, decimal_comma: None, encoding: Encoding::Auto },
     };
     let dataset = Dataset {
@@ -319,7 +340,13 @@ fn build(data: &Data) -> (Project, Dataset) {
             .iter()
             .zip(tables)
             .zip(&data.tables)
-            .map(|((t, cfg), rows)| TableData { source: cfg.name.clone(), cfg, lf: pl::IntoLazy::lazy(frame(t.cols, rows)), columns: t.cols.iter().map(|(n, t)| (n.to_string(), *t)).collect(), rows: rows.len() as u64 })
+            .map(|((t, cfg), rows)| TableData {
+                source: cfg.name.clone(),
+                cfg,
+                lf: pl::IntoLazy::lazy(frame(t.cols, rows)),
+                columns: t.cols.iter().map(|(n, t)| (n.to_string(), *t)).collect(),
+                rows: rows.len() as u64,
+            })
             .collect(),
         notes: Notes::default(),
     };
@@ -339,15 +366,62 @@ fn num(x: f64, as_float: bool) -> Value {
 
 const NUMS: &[f64] = &[0.0, 1.0, 2.0, 3.0, 12.0, 12.5, 18.0, 20.0, 20.25, 30.0, 100.0, -3.5, 7.25, 0.5, 99.5];
 const TEXTS: &[&str] = &[
-    "lyon", "Lyon", "LYON", "lyön", "LYÖN", "é", "ly", "ON", "tud", "Étudiant", "etudiant", "12", "12.5", "7500", "pass", "PASS", "PÂSS", "café",
-    "cafe", "vip", "VIP", "vîp", "o1", "O1", "k1", "k12", "x", "oui", "Saint-Étienne", "saint-etienne", "", "standard",
+    "lyon",
+    "Lyon",
+    "LYON",
+    "lyön",
+    "LYÖN",
+    "é",
+    "ly",
+    "ON",
+    "tud",
+    "Étudiant",
+    "etudiant",
+    "12",
+    "12.5",
+    "7500",
+    "pass",
+    "PASS",
+    "PÂSS",
+    "café",
+    "cafe",
+    "vip",
+    "VIP",
+    "vîp",
+    "o1",
+    "O1",
+    "k1",
+    "k12",
+    "x",
+    "oui",
+    "Saint-Étienne",
+    "saint-etienne",
+    "",
+    "standard",
 ];
 const NUM_TEXTS: &[&str] = &["1", "12", "2.", "5", "0", "7500", ".5", "-", "12.5", "12.0", "1.0", "25"];
 const TEXT_PATTERNS: &[&str] = &["^ly", "on$", "tud", "^[0-9]+$", r"\.5$", "É", "e", "(?-i)L", "^$", "t.*e", "ö", "^(vip|pass)$", "O1"];
 const NUM_PATTERNS: &[&str] = &["^12", "5$", r"\.", r"^1\d*$", "^-", "0$", "^0$"];
 const DATE_VALS: &[&str] = &[
-    "2025-06-30", "2025-03-01", "01/03/2025", "31/12/2024", "2024-02-29", "2025-02-28", "2024-06-30", "2025-07-01", "today", "yesterday", "tomorrow",
-    "-30d", "+2w", "-3m", "-4m", "-1y", "+1m", "-1w", "-0d",
+    "2025-06-30",
+    "2025-03-01",
+    "01/03/2025",
+    "31/12/2024",
+    "2024-02-29",
+    "2025-02-28",
+    "2024-06-30",
+    "2025-07-01",
+    "today",
+    "yesterday",
+    "tomorrow",
+    "-30d",
+    "+2w",
+    "-3m",
+    "-4m",
+    "-1y",
+    "+1m",
+    "-1w",
+    "-0d",
 ];
 const DURATIONS: &[&str] = &["30d", "2w", "6m", "1y", "0d", "4m", "1d", "16m", "1w"];
 
@@ -375,7 +449,9 @@ fn ops_for(ty: FT) -> Vec<Op> {
     use Op::*;
     match ty {
         FT::Text => vec![Eq, Neq, In, NotIn, Contains, NotContains, StartsWith, EndsWith, Matches, IsEmpty, IsNotEmpty, IsTrue, IsFalse],
-        FT::Int => vec![Eq, Neq, In, NotIn, Lt, Lte, Gt, Gte, Between, Contains, NotContains, StartsWith, EndsWith, Matches, IsEmpty, IsNotEmpty, IsTrue, IsFalse],
+        FT::Int => {
+            vec![Eq, Neq, In, NotIn, Lt, Lte, Gt, Gte, Between, Contains, NotContains, StartsWith, EndsWith, Matches, IsEmpty, IsNotEmpty, IsTrue, IsFalse]
+        }
         FT::Float => vec![Eq, Neq, In, NotIn, Lt, Lte, Gt, Gte, Between, Contains, NotContains, StartsWith, EndsWith, Matches, IsEmpty, IsNotEmpty],
         FT::Date | FT::Datetime => vec![Eq, Neq, In, NotIn, Lt, Lte, Gt, Gte, Between, Before, After, On, InLast, IsEmpty, IsNotEmpty],
         FT::Bool => vec![Eq, Neq, IsTrue, IsFalse, IsEmpty, IsNotEmpty],
@@ -409,7 +485,9 @@ fn value_for(ty: FT, op: Op) -> BoxedStrategy<Option<Value>> {
                     })
                     .boxed()
             } else {
-                (select(NUMS.to_vec()), select(NUMS.to_vec()), any::<bool>()).prop_map(|(a, b, f)| Some(Value::Sequence(vec![num(a.min(b), f), num(a.max(b), !f)]))).boxed()
+                (select(NUMS.to_vec()), select(NUMS.to_vec()), any::<bool>())
+                    .prop_map(|(a, b, f)| Some(Value::Sequence(vec![num(a.min(b), f), num(a.max(b), !f)])))
+                    .boxed()
             }
         }
         Contains | NotContains | StartsWith | EndsWith => {
@@ -1020,10 +1098,7 @@ fn engine_members(project: &Project, data: &Dataset, segs: &[Segment]) -> Result
     if keys != expected_keys {
         return Err(format!("the feature frame lost the contacts' order: {keys:?}"));
     }
-    Ok(segs
-        .iter()
-        .map(|sg| ev.frame.column(&member_column(&sg.alias)).unwrap().bool().unwrap().iter().collect())
-        .collect())
+    Ok(segs.iter().map(|sg| ev.frame.column(&member_column(&sg.alias)).unwrap().bool().unwrap().iter().collect()).collect())
 }
 
 // ---------------------------------------------------------------- printing
@@ -1126,7 +1201,8 @@ fn with_references(segs: &[Segment], alias: &str) -> Vec<Segment> {
 /// Evaluates a batch both ways; Err describes the first disagreement.
 fn check(data: &Data, segs: &[Segment]) -> Result<(), String> {
     let (project, dataset) = build(data);
-    let actual = engine_members(&project, &dataset, segs).map_err(|e| format!("{e}\n\nsegments:\n{}\ndata:\n{}", segs.iter().map(show_segment).collect::<String>(), show_data(data)))?;
+    let actual = engine_members(&project, &dataset, segs)
+        .map_err(|e| format!("{e}\n\nsegments:\n{}\ndata:\n{}", segs.iter().map(show_segment).collect::<String>(), show_data(data)))?;
     let mut reference = Reference { data, metrics: metrics(), members: HashMap::new() };
     for (sg, got) in segs.iter().zip(actual) {
         let want = reference.segment(sg);

@@ -2,8 +2,9 @@
 
 pub mod ast;
 pub mod compile;
+#[cfg(test)]
+mod differential;
 pub mod parse;
-#[cfg(test)] mod differential;
 
 use std::path::{Path, PathBuf};
 
@@ -98,7 +99,11 @@ pub fn load_files(files: &[PathBuf]) -> Loaded {
             if let Some(other) = segments.iter().find(|o| o.alias == s.alias) {
                 let first = other.file.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
                 let at = if doc.pos.key("alias").is_some() { "alias" } else { "" };
-                doc.error_hint(at, format!("alias `{}` is already used by {first}", s.alias), Some("aliases name the exported files, so each must be unique; set another `alias:`".into()));
+                doc.error_hint(
+                    at,
+                    format!("alias `{}` is already used by {first}", s.alias),
+                    Some("aliases name the exported files, so each must be unique; set another `alias:`".into()),
+                );
             } else {
                 segments.push(s);
             }

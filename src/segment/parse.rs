@@ -12,9 +12,7 @@ use crate::dates;
 use crate::diag::did_you_mean;
 use crate::yamldoc::{index, join, kind, scalar_text, Doc};
 
-const SEGMENT_KEYS: &[&str] = &[
-    "name", "alias", "description", "category", "purpose", "scope", "where", "include", "exclude", "export", "expect",
-];
+const SEGMENT_KEYS: &[&str] = &["name", "alias", "description", "category", "purpose", "scope", "where", "include", "exclude", "export", "expect"];
 const FIELD_KEYS: &[&str] = &["field", "op", "value", "case_sensitive"];
 const TABLE_KEYS: &[&str] = &["table", "where", "agg", "field", "op", "value", "case_sensitive"];
 // `table` before `field`: a table condition may name the `field` it aggregates.
@@ -26,10 +24,7 @@ pub fn valid_alias(s: &str) -> bool {
 
 /// A file name turned into the alias it could have.
 pub fn suggest_alias(s: &str) -> String {
-    let mut out: String = crate::text::fold(s)
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '-' })
-        .collect();
+    let mut out: String = crate::text::fold(s).chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '-' }).collect();
     out.truncate(64);
     if out.is_empty() {
         "segment".into()
@@ -383,7 +378,8 @@ fn parse_export(doc: &mut Doc, v: Option<&Value>) -> Export {
                     "keep" => ex.formulas = Formulas::Keep,
                     "escape" => ex.formulas = Formulas::Escape,
                     other => {
-                        let hint = did_you_mean(other, ["keep", "escape"]).or(Some("`keep` writes cells as they are, `escape` prefixes a `'` to cells a spreadsheet would run as formulas".into()));
+                        let hint = did_you_mean(other, ["keep", "escape"])
+                            .or(Some("`keep` writes cells as they are, `escape` prefixes a `'` to cells a spreadsheet would run as formulas".into()));
                         doc.error_hint("export.csv.formulas", format!("`formulas` is `keep` or `escape`, found `{other}`"), hint);
                     }
                 }
@@ -468,12 +464,20 @@ pub fn parse_segment(doc: &mut Doc, file: &Path) -> Option<Segment> {
         None if valid_alias(&stem) => Some(stem.clone()),
         None => {
             let fname = file.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
-            doc.error_hint("", format!("the file name `{fname}` is not a valid alias (1 to 64 of a-z 0-9 _ -)"), Some(format!("add `alias: {}` or rename the file", suggest_alias(&stem))));
+            doc.error_hint(
+                "",
+                format!("the file name `{fname}` is not a valid alias (1 to 64 of a-z 0-9 _ -)"),
+                Some(format!("add `alias: {}` or rename the file", suggest_alias(&stem))),
+            );
             None
         }
     };
     if alias.as_deref() == Some("all") {
-        doc.error_hint(if m.contains_key("alias") { "alias" } else { "" }, "`all` is reserved for the built-in segment of every contact", Some("choose another alias".into()));
+        doc.error_hint(
+            if m.contains_key("alias") { "alias" } else { "" },
+            "`all` is reserved for the built-in segment of every contact",
+            Some("choose another alias".into()),
+        );
     }
     let purpose = match doc.string(&m, "", "purpose", false).as_deref() {
         None | Some("marketing") => Purpose::Marketing,

@@ -12,15 +12,9 @@ fn small() -> Work {
     let w = Work::project(
         CONTACTS,
         "",
-        &[
-            ("lyon", "name: Lyon\nwhere: {field: city, op: eq, value: lyon}\n"),
-            ("paris", "name: Paris\nwhere: {field: city, op: eq, value: Paris}\n"),
-        ],
+        &[("lyon", "name: Lyon\nwhere: {field: city, op: eq, value: lyon}\n"), ("paris", "name: Paris\nwhere: {field: city, op: eq, value: Paris}\n")],
     );
-    w.file(
-        "audience.yaml",
-        "contacts: {path: contacts.csv, key: email, consent: newsletter}\nsegments: segments\noutput: out\nas_of: 2025-06-30\n",
-    );
+    w.file("audience.yaml", "contacts: {path: contacts.csv, key: email, consent: newsletter}\nsegments: segments\noutput: out\nas_of: 2025-06-30\n");
     w
 }
 
@@ -136,7 +130,10 @@ fn run_warns_about_lists_no_segment_produces() {
 #[test]
 fn test_command_reports_each_failure() {
     let w = small();
-    w.file("segments/lyon.yaml", "name: Lyon\nwhere: {field: city, op: eq, value: lyon}\nexpect: {min: 1, max: 2, includes: [ANN@example.com], excludes: [bob@example.com]}\n");
+    w.file(
+        "segments/lyon.yaml",
+        "name: Lyon\nwhere: {field: city, op: eq, value: lyon}\nexpect: {min: 1, max: 2, includes: [ANN@example.com], excludes: [bob@example.com]}\n",
+    );
     w.file("segments/paris.yaml", "name: Paris\nwhere: {field: city, op: eq, value: Paris}\nexpect: {min: 1}\n");
     let out = w.run(&["test"]);
     out.code(1).stdout_has("ok    lyon").stdout_has("FAIL  paris").stdout_has("below the expected min of 1");
@@ -209,7 +206,12 @@ fn sample() -> Work {
 
 /// Every list in `dir`, by file name, with its bytes.
 fn lists(w: &Work, dir: &str) -> Vec<(String, Vec<u8>)> {
-    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(w.path(dir)).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_file()).map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap())).collect();
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(w.path(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .collect();
     out.sort();
     out
 }

@@ -93,7 +93,6 @@ fn project_with(file: &str) -> Work {
     w
 }
 
-
 fn check(case: &Case, out: &Out) -> Vec<String> {
     let mut wrong = Vec::new();
     if out.code != case.status {

@@ -25,7 +25,38 @@ const FILES: [(&str, &str); 5] = [
 
 /// Fragments that tend to break parsers: YAML and CSV syntax, odd text.
 const TOKENS: [&str; 32] = [
-    ":", "-", "{", "}", "[", "]", "\"", "'", ",", ";", "\t", "\n", "\r\n", " ", "#", "&a", "*a", "!!int", "---", "\u{feff}", "é", "\u{0}", "\u{ff}", "999999999999999999999", "-1e309", "NaN", "null", "~", "all:", "not:", "{segment: lyon}", "op: matches",
+    ":",
+    "-",
+    "{",
+    "}",
+    "[",
+    "]",
+    "\"",
+    "'",
+    ",",
+    ";",
+    "\t",
+    "\n",
+    "\r\n",
+    " ",
+    "#",
+    "&a",
+    "*a",
+    "!!int",
+    "---",
+    "\u{feff}",
+    "é",
+    "\u{0}",
+    "\u{ff}",
+    "999999999999999999999",
+    "-1e309",
+    "NaN",
+    "null",
+    "~",
+    "all:",
+    "not:",
+    "{segment: lyon}",
+    "op: matches",
 ];
 
 #[derive(Debug, Clone)]
@@ -100,10 +131,15 @@ fn base() -> Work {
     w
 }
 
-
 /// Runs the binary with a time limit: a hang is a failure too.
 fn run(w: &Work, args: &[&str]) -> Result<(i32, String), TestCaseError> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_audience")).args(args).current_dir(w.root()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("run audience");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_audience"))
+        .args(args)
+        .current_dir(w.root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run audience");
     let mut stderr = child.stderr.take().expect("stderr");
     let reader = std::thread::spawn(move || {
         let mut s = Vec::new();

@@ -97,11 +97,7 @@ fn fails(out: &Out, code: i32, needles: &[&str]) {
 
 #[test]
 fn utf8_bom_is_ignored() {
-    let w = Work::project(
-        "\u{feff}email,city\na@x.fr,Lyon\nb@x.fr,Paris\n",
-        "\u{feff}order_id,email,ordered_at,amount\n1,a@x.fr,2025-01-02,10\n",
-        &[],
-    );
+    let w = Work::project("\u{feff}email,city\na@x.fr,Lyon\nb@x.fr,Paris\n", "\u{feff}order_id,email,ordered_at,amount\n1,a@x.fr,2025-01-02,10\n", &[]);
     let f = fields(&w);
     assert_eq!(ty(&f, "email"), "text");
     assert_eq!(f["email"].2, "contacts (key)");
@@ -113,10 +109,7 @@ fn utf8_bom_is_ignored() {
     assert_eq!(csv_rows(&w, "out/lyon.csv").0[0], "email");
 
     // With an explicit Windows-1252 encoding the BOM is still dropped.
-    let w = project(
-        "contacts: {path: contacts.csv, key: email}\ncsv: {encoding: windows-1252}\n",
-        &[("contacts.csv", "\u{feff}email;city\na@x.fr;Lyon\n")],
-    );
+    let w = project("contacts: {path: contacts.csv, key: email}\ncsv: {encoding: windows-1252}\n", &[("contacts.csv", "\u{feff}email;city\na@x.fr;Lyon\n")]);
     assert_eq!(who(&w, "lyon", "{field: city, op: eq, value: Lyon}"), s(&["a@x.fr"]));
 }
 
@@ -150,16 +143,10 @@ fn separator_is_detected_among_comma_semicolon_tab_pipe() {
 #[test]
 fn separator_explicit_and_wrong() {
     // `csv.separator` set to `;` on a comma file: one column named `email,city`.
-    let w = project(
-        "contacts: {path: contacts.csv, key: email}\ncsv: {separator: \";\"}\n",
-        &[("contacts.csv", "email,city\na@x.fr,Lyon\n")],
-    );
+    let w = project("contacts: {path: contacts.csv, key: email}\ncsv: {separator: \";\"}\n", &[("contacts.csv", "email,city\na@x.fr,Lyon\n")]);
     fails(&w.run(&["count"]), 1, &["contacts.csv", "no key column `email`"]);
     // Explicit `|` keeps commas inside values.
-    let w = project(
-        "contacts: {path: contacts.csv, key: email}\ncsv: {separator: \"|\"}\n",
-        &[("contacts.csv", "email|city\na@x.fr|Lyon, Rhône\n")],
-    );
+    let w = project("contacts: {path: contacts.csv, key: email}\ncsv: {separator: \"|\"}\n", &[("contacts.csv", "email|city\na@x.fr|Lyon, Rhône\n")]);
     assert_eq!(who(&w, "l", "{field: city, op: eq, value: \"Lyon, Rhône\"}"), s(&["a@x.fr"]));
     // An unknown separator is a project error.
     let w = project("contacts: {path: contacts.csv, key: email}\ncsv: {separator: \":\"}\n", &[("contacts.csv", "email\na@x.fr\n")]);
@@ -243,10 +230,7 @@ fn decimal_comma_bad_forms_and_false() {
     assert_eq!(column(&w, "out/x.csv", "spent"), s(&["12,5"]));
 
     // decimal_comma: true reads dots and commas alike.
-    let w = project(
-        "contacts: {path: contacts.csv, key: email}\ncsv: {decimal_comma: true}\n",
-        &[("contacts.csv", "email;n\na@x.fr;12,5\nb@x.fr;3.25\n")],
-    );
+    let w = project("contacts: {path: contacts.csv, key: email}\ncsv: {decimal_comma: true}\n", &[("contacts.csv", "email;n\na@x.fr;12,5\nb@x.fr;3.25\n")]);
     assert_eq!(ty(&fields(&w), "n"), "float");
     assert_eq!(who(&w, "n", "{field: n, op: gt, value: 10}"), s(&["a@x.fr"]));
 }
@@ -367,9 +351,7 @@ fn zero_dates_are_missing() {
 
 #[test]
 fn leading_zeros_keep_text_but_not_dates() {
-    let w = contacts_only(
-        "email,code,gsm,birth,n,f\na@x.fr,01000,0612345678,05/03/1990,0,0.5\nb@x.fr,75001,712345678,2024-01-01,10,0\n",
-    );
+    let w = contacts_only("email,code,gsm,birth,n,f\na@x.fr,01000,0612345678,05/03/1990,0,0.5\nb@x.fr,75001,712345678,2024-01-01,10,0\n");
     let f = fields(&w);
     assert_eq!(ty(&f, "code"), "text");
     assert_eq!(ty(&f, "gsm"), "text");
@@ -424,9 +406,7 @@ fn an_all_empty_column_is_text() {
 
 #[test]
 fn bool_inference_is_true_false_only() {
-    let w = contacts_only(
-        "email,flag,optin,yn,num,odd\na@x.fr,true,oui,yes,1,true\nb@x.fr,FALSE,non,no,0,maybe\nc@x.fr,,Oui ,,,false\n",
-    );
+    let w = contacts_only("email,flag,optin,yn,num,odd\na@x.fr,true,oui,yes,1,true\nb@x.fr,FALSE,non,no,0,maybe\nc@x.fr,,Oui ,,,false\n");
     let f = fields(&w);
     assert_eq!(ty(&f, "flag"), "bool");
     // Text (`fields` may add that the words read as booleans), never bool.
@@ -490,10 +470,7 @@ fn type_overrides_and_failed_casts_counted() {
 
 #[test]
 fn type_override_unknown_type_is_rejected() {
-    let w = project(
-        "contacts:\n  path: contacts.csv\n  key: email\n  columns:\n    qty: integer\n",
-        &[("contacts.csv", "email,qty\na@x.fr,1\n")],
-    );
+    let w = project("contacts:\n  path: contacts.csv\n  key: email\n  columns:\n    qty: integer\n", &[("contacts.csv", "email,qty\na@x.fr,1\n")]);
     fails(&w.run(&["count"]), 1, &["audience.yaml:5:", "unknown type `integer`", "int"]);
 }
 
@@ -557,10 +534,7 @@ fn email_key_false_keeps_keys_as_written() {
     let w = project(
         "contacts: {path: contacts.csv, key: email, email_key: false}\n\
          tables:\n  orders: {path: orders.csv, key: email}\n",
-        &[
-            ("contacts.csv", "email,city\n  Alice@X.fr ,Lyon\nalice@x.fr,Paris\nnot-an-address,Nice\n"),
-            ("orders.csv", "email\nAlice@X.fr\nALICE@X.FR\n"),
-        ],
+        &[("contacts.csv", "email,city\n  Alice@X.fr ,Lyon\nalice@x.fr,Paris\nnot-an-address,Nice\n"), ("orders.csv", "email\nAlice@X.fr\nALICE@X.FR\n")],
     );
     assert_eq!(who(&w, "all3", "{field: city, op: is_not_empty}"), s(&["Alice@X.fr", "alice@x.fr", "not-an-address"]));
     let c = count_of(&w, &[], "all3");
@@ -569,17 +543,11 @@ fn email_key_false_keeps_keys_as_written() {
     w.run(&["count"]).ok().stderr_has("orders: 1 row(s) belong to no contact");
 
     // auto, on keys that are not addresses: kept as written (trimmed).
-    let w = project(
-        "contacts: {path: contacts.csv, key: id}\n",
-        &[("contacts.csv", "id,city\n AB-12 ,Lyon\nab-12,Paris\n")],
-    );
+    let w = project("contacts: {path: contacts.csv, key: id}\n", &[("contacts.csv", "id,city\n AB-12 ,Lyon\nab-12,Paris\n")]);
     assert_eq!(who(&w, "ids", "{field: city, op: is_not_empty}"), s(&["AB-12", "ab-12"]));
 
     // true, on a column that mostly lacks `@`: normalised, and invalid ones counted.
-    let w = project(
-        "contacts: {path: contacts.csv, key: id, email_key: true}\n",
-        &[("contacts.csv", "id,city\n AB-12 ,Lyon\nAna@X.fr,Paris\nxyz,Nice\n")],
-    );
+    let w = project("contacts: {path: contacts.csv, key: id, email_key: true}\n", &[("contacts.csv", "id,city\n AB-12 ,Lyon\nAna@X.fr,Paris\nxyz,Nice\n")]);
     seg(&w, "ids", "{field: city, op: is_not_empty}");
     let c = count_of(&w, &[], "ids");
     assert_eq!((c["members"].as_u64(), c["invalid_email"].as_u64(), c["recipients"].as_u64()), (Some(3), Some(2), Some(1)));
@@ -593,19 +561,13 @@ fn the_key_is_an_email_column_by_its_values_never_its_name() {
     assert_eq!(who(&w, "k", "{field: city, op: is_not_empty}"), s(&["AB-1", "ab-1"]));
     assert_eq!(count_of(&w, &[], "k")["invalid_email"].as_u64(), Some(0));
     // Named `id`, half of the values addresses: an e-mail key, normalised.
-    let w = project(
-        "contacts: {path: contacts.csv, key: id}\n",
-        &[("contacts.csv", "id,city\nAna@X.FR,Lyon\nXYZ,Paris\nBob@x.fr ,Nice\nQRS,Rome\n")],
-    );
+    let w = project("contacts: {path: contacts.csv, key: id}\n", &[("contacts.csv", "id,city\nAna@X.FR,Lyon\nXYZ,Paris\nBob@x.fr ,Nice\nQRS,Rome\n")]);
     seg(&w, "k", "{field: city, op: is_not_empty}");
     let c = count_of(&w, &[], "k");
     assert_eq!((c["members"].as_u64(), c["invalid_email"].as_u64()), (Some(4), Some(2)));
     assert_eq!(w.members("k"), s(&["ana@x.fr", "bob@x.fr"]));
     // Fewer than half: not an e-mail key, `XYZ` kept as written.
-    let w = project(
-        "contacts: {path: contacts.csv, key: id}\n",
-        &[("contacts.csv", "id,city\nAna@X.FR,Lyon\nXYZ,Paris\nQRS,Rome\n")],
-    );
+    let w = project("contacts: {path: contacts.csv, key: id}\n", &[("contacts.csv", "id,city\nAna@X.FR,Lyon\nXYZ,Paris\nQRS,Rome\n")]);
     assert_eq!(who(&w, "k", "{field: city, op: is_not_empty}"), s(&["Ana@X.FR", "XYZ", "QRS"]));
 }
 
@@ -659,9 +621,7 @@ fn empty_keys_are_dropped_and_counted() {
         &[],
     );
     let out = w.run(&["count", "all"]);
-    out.ok()
-        .stderr_has("contacts: 3 row(s) with an empty `email` were skipped")
-        .stderr_has("orders: 1 row(s) with an empty `email` were skipped");
+    out.ok().stderr_has("contacts: 3 row(s) with an empty `email` were skipped").stderr_has("orders: 1 row(s) with an empty `email` were skipped");
     assert_eq!(w.members("all"), s(&["a@x.fr", "b@x.fr"]));
 }
 
@@ -767,10 +727,7 @@ fn contacts_from_orders_take_the_latest_row() {
 
 #[test]
 fn contacts_from_orders_bad_consent_column() {
-    let w = project(
-        "tables:\n  orders: {path: orders.csv, key: email, consent: newsleter}\n",
-        &[("orders.csv", "email,newsletter\na@x.fr,oui\n")],
-    );
+    let w = project("tables:\n  orders: {path: orders.csv, key: email, consent: newsleter}\n", &[("orders.csv", "email,newsletter\na@x.fr,oui\n")]);
     fails(&w.run(&["count"]), 1, &["orders", "`newsleter`", "did you mean `newsletter`?"]);
     let w = project("tables:\n  events: {path: orders.csv, key: email}\n", &[("orders.csv", "email\na@x.fr\n")]);
     fails(&w.run(&["count"]), 1, &["audience.yaml", "no `contacts`", "`orders`"]);
@@ -781,8 +738,12 @@ fn contacts_from_orders_bad_consent_column() {
 #[test]
 fn table_where_filters_rows_never_contacts() {
     let orders = "order_id,email,ordered_at,amount,status\n1,a@x.fr,2025-01-01,10,paid\n2,a@x.fr,2025-01-02,100,refunded\n3,b@x.fr,2025-01-03,50,refunded\n";
-    let tables = "tables:\n  orders: {path: orders.csv, key: email, date: ordered_at, amount: amount, id: order_id, where: {field: status, op: neq, value: refunded}}\n";
-    let w = project(&format!("contacts: {{path: contacts.csv, key: email}}\n{tables}"), &[("contacts.csv", "email\na@x.fr\nb@x.fr\nc@x.fr\n"), ("orders.csv", orders)]);
+    let tables =
+        "tables:\n  orders: {path: orders.csv, key: email, date: ordered_at, amount: amount, id: order_id, where: {field: status, op: neq, value: refunded}}\n";
+    let w = project(
+        &format!("contacts: {{path: contacts.csv, key: email}}\n{tables}"),
+        &[("contacts.csv", "email\na@x.fr\nb@x.fr\nc@x.fr\n"), ("orders.csv", orders)],
+    );
     assert_eq!(w.members("all"), s(&["a@x.fr", "b@x.fr", "c@x.fr"]));
     assert_eq!(who(&w, "none", "{field: order_count, op: eq, value: 0}"), s(&["b@x.fr", "c@x.fr"]));
     assert_eq!(who(&w, "ten", "{field: total_spent, op: eq, value: 10}"), s(&["a@x.fr"]));
@@ -806,10 +767,7 @@ fn missing_file_is_an_error_naming_it() {
     assert!(lists.is_empty(), "no list on a load error: {lists:?}");
     let audit = w.read("out/.audience/runs.jsonl");
     assert!(audit.contains(r#""status":"failed""#) && audit.contains("missing.csv"), "{audit}");
-    let w = project(
-        "contacts: {path: contacts.csv, key: email}\ntables:\n  orders: {path: nope.csv, key: email}\n",
-        &[("contacts.csv", "email\na@x.fr\n")],
-    );
+    let w = project("contacts: {path: contacts.csv, key: email}\ntables:\n  orders: {path: nope.csv, key: email}\n", &[("contacts.csv", "email\na@x.fr\n")]);
     fails(&w.run(&["count"]), 1, &["nope.csv", "not found"]);
 }
 
@@ -835,11 +793,7 @@ fn ragged_row_is_an_error_naming_file_and_line() {
 
 #[test]
 fn unterminated_quote_is_an_error_naming_file_and_line() {
-    let w = Work::project(
-        "email\na@x.fr\n",
-        "order_id,email,ordered_at,amount\n1,a@x.fr,2025-01-01,10\n2,\"a@x.fr,2025-01-02,5\n3,a@x.fr,2025-01-03,1\n",
-        &[],
-    );
+    let w = Work::project("email\na@x.fr\n", "order_id,email,ordered_at,amount\n1,a@x.fr,2025-01-01,10\n2,\"a@x.fr,2025-01-02,5\n3,a@x.fr,2025-01-03,1\n", &[]);
     fails(&w.run(&["count"]), 1, &["orders.csv:3", "quote"]);
     // A quoted field over two lines is fine, and lines stay right after it.
     let w = project(
@@ -853,10 +807,7 @@ fn unterminated_quote_is_an_error_naming_file_and_line() {
 
 #[test]
 fn unknown_keys_in_the_project_file_are_rejected_with_a_hint() {
-    let w = project(
-        "contacts:\n  path: contacts.csv\n  kye: email\ntimezon: Europe/Paris\ncsv:\n  seperator: \";\"\n",
-        &[("contacts.csv", "email\na@x.fr\n")],
-    );
+    let w = project("contacts:\n  path: contacts.csv\n  kye: email\ntimezon: Europe/Paris\ncsv:\n  seperator: \";\"\n", &[("contacts.csv", "email\na@x.fr\n")]);
     let out = w.run(&["check"]);
     fails(
         &out,

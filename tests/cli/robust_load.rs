@@ -152,7 +152,11 @@ fn run_within(w: &Work, args: &[&str], secs: u64) -> Out {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let out = child.wait_with_output().expect("output");
-    Out { code: out.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&out.stdout).into_owned(), stderr: String::from_utf8_lossy(&out.stderr).into_owned() }
+    Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
 }
 
 fn mkfifo(w: &Work, rel: &str) {
@@ -356,7 +360,10 @@ fn robust_load_one_bad_date_among_14000_orders_is_a_counted_failure() {
     let out = w.run(&["run", "recent"]);
     out.ok().stderr_has("orders: 1 value(s) of column `ordered_at` are not date and were read as missing, first `2025-02-30` on line 7002 of");
     // 1990-01-01 + 13,999 days = 2028-04-30 (b), + 13,998 = 2028-04-29 (a).
-    assert_eq!(w.read("out/recent.csv"), "email,order_count,first_order_date,last_order_date\na@x.fr,7000,1990-01-01,2028-04-29\nb@x.fr,7000,1990-01-02,2028-04-30\n");
+    assert_eq!(
+        w.read("out/recent.csv"),
+        "email,order_count,first_order_date,last_order_date\na@x.fr,7000,1990-01-01,2028-04-29\nb@x.fr,7000,1990-01-02,2028-04-30\n"
+    );
 }
 
 #[test]
@@ -367,7 +374,12 @@ fn robust_load_a_date_column_of_mostly_other_things_names_the_first_and_its_line
     let w = Work::project(contacts, orders, &[]);
     fails(
         &w.run(&["run", "all"]),
-        &["table `orders`", "orders.csv:3: its `date` column `ordered_at` holds `03/25/2025`, which is not a date", "75% of its values are not dates", "`columns: {ordered_at: date}`"],
+        &[
+            "table `orders`",
+            "orders.csv:3: its `date` column `ordered_at` holds `03/25/2025`, which is not a date",
+            "75% of its values are not dates",
+            "`columns: {ordered_at: date}`",
+        ],
     );
     // Declared, as the message says: the values that are not dates are missing.
     w.file(

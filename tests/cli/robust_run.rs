@@ -127,7 +127,17 @@ fn a_second_run_on_one_output_fails_at_once() {
     drop(lock);
     w.run(&["run"]).ok();
 
-    let runs: Vec<_> = (0..4).map(|_| std::process::Command::new(env!("CARGO_BIN_EXE_audience")).arg("run").current_dir(w.root()).stderr(std::process::Stdio::piped()).stdout(std::process::Stdio::null()).spawn().unwrap()).collect();
+    let runs: Vec<_> = (0..4)
+        .map(|_| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_audience"))
+                .arg("run")
+                .current_dir(w.root())
+                .stderr(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
     for r in runs {
         let out = r.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -207,7 +217,8 @@ fn json_lines_keep_the_export_column_order() {
 /// as formulas get a leading `'`; numbers and other styles stay as they are.
 #[test]
 fn spreadsheet_exports_neutralise_formulas() {
-    let contacts = "email,note,balance,phone\nann@example.com,=HYPERLINK(\"http://x\"),-5,+33612345678\nbob@example.com,@SUM(A1),3,\tx\ncid@example.com,plain,,-\n";
+    let contacts =
+        "email,note,balance,phone\nann@example.com,=HYPERLINK(\"http://x\"),-5,+33612345678\nbob@example.com,@SUM(A1),3,\tx\ncid@example.com,plain,,-\n";
     let w = Work::project(
         contacts,
         "",
@@ -222,7 +233,10 @@ fn spreadsheet_exports_neutralise_formulas() {
     let bom = "\u{feff}";
     assert_eq!(w.read("out/excel.csv"), format!("{bom}email;note;balance;phone\nann@example.com;\"'=HYPERLINK(\"\"http://x\"\")\";-5;'+33612345678\nbob@example.com;'@SUM(A1);3;x\ncid@example.com;plain;;'-\n"));
     assert_eq!(w.read("out/kept.csv"), format!("{bom}email;note;balance;phone\nann@example.com;\"=HYPERLINK(\"\"http://x\"\")\";-5;+33612345678\nbob@example.com;@SUM(A1);3;x\ncid@example.com;plain;;-\n"));
-    assert_eq!(w.read("out/plain.csv"), "email,note,balance,phone\nann@example.com,\"=HYPERLINK(\"\"http://x\"\")\",-5,+33612345678\nbob@example.com,@SUM(A1),3,x\ncid@example.com,plain,,-\n");
+    assert_eq!(
+        w.read("out/plain.csv"),
+        "email,note,balance,phone\nann@example.com,\"=HYPERLINK(\"\"http://x\"\")\",-5,+33612345678\nbob@example.com,@SUM(A1),3,x\ncid@example.com,plain,,-\n"
+    );
     assert_eq!(w.read("out/escaped.csv"), "email,note,balance,phone\nann@example.com,\"'=HYPERLINK(\"\"http://x\"\")\",-5,'+33612345678\nbob@example.com,'@SUM(A1),3,x\ncid@example.com,plain,,'-\n");
     w.file("segments/bad.yaml", "name: Bad\nwhere: {all: []}\nexport: {csv: {formulas: kep}}\n");
     w.run(&["check", "--no-data"]).code(1).stderr_has("bad.yaml:3:").stderr_has("`formulas` is `keep` or `escape`").stderr_has("keep");
@@ -249,7 +263,13 @@ fn a_run_killed_anywhere_is_recovered_by_the_next() {
         let now = lists(&w);
         let mut kinds = BTreeMap::new();
         for (i, l) in now.iter().enumerate() {
-            let kind = if *l == old[i] { "old" } else if *l == new[i] { "new" } else { panic!("{point}: {} is neither the old nor the new list:\n{l}", LISTS[i]) };
+            let kind = if *l == old[i] {
+                "old"
+            } else if *l == new[i] {
+                "new"
+            } else {
+                panic!("{point}: {} is neither the old nor the new list:\n{l}", LISTS[i])
+            };
             *kinds.entry(kind).or_insert(0) += 1;
         }
         if kinds.len() > 1 {

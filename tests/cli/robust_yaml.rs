@@ -6,7 +6,6 @@ use crate::util::Work;
 const CONTACTS: &str = "email,city,sms_optin\na@x.io,Lyon,true\nb@x.io,Paris,false\nc@x.io,,\n";
 const ORDERS: &str = "order_id,email,ordered_at,amount\n1,a@x.io,2025-06-01,10\n";
 
-
 #[test]
 fn as_of_takes_a_negative_offset_as_a_separate_argument() {
     // The order of 2025-06-01 is before any as_of a month before today.
@@ -106,11 +105,7 @@ fn a_wrong_kind_hint_names_the_type_the_operator_needs_and_where_to_declare_it()
 
 #[test]
 fn a_suppress_or_list_file_that_does_not_exist_is_a_check_error_at_its_entry() {
-    let w = Work::project(
-        CONTACTS,
-        ORDERS,
-        &[("lyon", "name: lyon\nwhere: {field: city, op: eq, value: Lyon}\nexclude: {file: staff.csv}\n")],
-    );
+    let w = Work::project(CONTACTS, ORDERS, &[("lyon", "name: lyon\nwhere: {field: city, op: eq, value: Lyon}\nexclude: {file: staff.csv}\n")]);
     let project = w.read("audience.yaml");
     w.file("audience.yaml", &format!("{project}suppress:\n  - bounces.csv\n  - {{file: unsub.csv, purpose: marketing}}\n"));
     w.run(&["check"])
@@ -150,12 +145,19 @@ fn check_compiles_a_regex_as_run_does_and_reports_it_once() {
 fn export_columns_that_would_repeat_are_check_errors() {
     let cases = [
         ("export: {columns: [email, city, city]}", "column `city` is listed twice"),
-        ("export: {columns: [email, first_name, city], rename: {first_name: Name, city: Name}}", "columns `first_name` and `city` would both be exported as `Name`"),
+        (
+            "export: {columns: [email, first_name, city], rename: {first_name: Name, city: Name}}",
+            "columns `first_name` and `city` would both be exported as `Name`",
+        ),
         ("export: {columns: [email, first_name, city], rename: {first_name: city}}", "columns `first_name` and `city` would both be exported as `city`"),
         ("export: {columns: []}", "`export.columns` is empty"),
     ];
     for (export, message) in cases {
-        let w = Work::project("email,first_name,city\na@x.io,Ann,Lyon\n", ORDERS, &[("lyon", &format!("name: lyon\nwhere: {{field: city, op: eq, value: Lyon}}\n{export}\n"))]);
+        let w = Work::project(
+            "email,first_name,city\na@x.io,Ann,Lyon\n",
+            ORDERS,
+            &[("lyon", &format!("name: lyon\nwhere: {{field: city, op: eq, value: Lyon}}\n{export}\n"))],
+        );
         for args in [&["check", "--no-data"][..], &["check"], &["count"], &["show", "lyon"], &["run"]] {
             w.run(args).code(1).stderr_has("segments/lyon.yaml:3:").stderr_has(message);
         }

@@ -213,7 +213,11 @@ j@x.io,2025-03-01\n";
         ("eq-date", "{field: day, op: eq, value: 2025-11-30}", &["a@x.io"]),
         ("neq-date", "{field: day, op: neq, value: today}", &["b@x.io", "c@x.io", "d@x.io", "e@x.io", "f@x.io", "g@x.io", "h@x.io", "i@x.io", "j@x.io"]),
         ("in-date", "{field: day, op: in, value: [today, yesterday]}", &["a@x.io", "b@x.io"]),
-        ("not-in-date", "{field: day, op: not_in, value: [today, 29/11/2025]}", &["c@x.io", "d@x.io", "e@x.io", "f@x.io", "g@x.io", "h@x.io", "i@x.io", "j@x.io"]),
+        (
+            "not-in-date",
+            "{field: day, op: not_in, value: [today, 29/11/2025]}",
+            &["c@x.io", "d@x.io", "e@x.io", "f@x.io", "g@x.io", "h@x.io", "i@x.io", "j@x.io"],
+        ),
         ("empty-date", "{field: day, op: is_empty}", &["h@x.io"]),
     ];
     let w = project_with(contacts, ONE_ORDER, cases);
@@ -360,7 +364,11 @@ fn built_in_metrics_as_conditions_and_exports() {
         ("empty-all", "{all: []}", &["a@x.io", "b@x.io", "c@x.io", "d@x.io", "e@x.io"]),
         ("empty-any", "{any: []}", &[]),
         ("not-empty-any", "{not: {any: []}}", &["a@x.io", "b@x.io", "c@x.io", "d@x.io", "e@x.io"]),
-        ("nested", "{any: [{all: [{field: order_count, op: gte, value: 2}, {not: {field: total_spent, op: gt, value: 100}}]}, {field: name, op: eq, value: eve}]}", &["a@x.io", "e@x.io"]),
+        (
+            "nested",
+            "{any: [{all: [{field: order_count, op: gte, value: 2}, {not: {field: total_spent, op: gt, value: 100}}]}, {field: name, op: eq, value: eve}]}",
+            &["a@x.io", "e@x.io"],
+        ),
     ];
     let w = project_with(AGG_CONTACTS, AGG_ORDERS, cases);
     w.file(
@@ -459,7 +467,10 @@ fn scope_candidates_scoped_aggregates_and_references() {
         w.file(&format!("segments/{alias}.yaml"), &format!("name: {alias}\n{body}"));
     };
     seg("fest-all", fest);
-    seg("fest-2", &format!("{fest}where: {{field: order_count, op: gte, value: 2}}\nexport: {{columns: [email, order_count, total_spent, last_order_date, spent]}}\n"));
+    seg(
+        "fest-2",
+        &format!("{fest}where: {{field: order_count, op: gte, value: 2}}\nexport: {{columns: [email, order_count, total_spent, last_order_date, spent]}}\n"),
+    );
     seg("fest-spent", &format!("{fest}where: {{field: total_spent, op: eq, value: 30}}\n"));
     seg("fest-last", &format!("{fest}where: {{field: last_order_date, op: on, value: 2025-06-02}}\n"));
     seg("fest-table", &format!("{fest}where: {{table: orders, op: eq, value: 2}}\n"));
@@ -581,10 +592,7 @@ j@x.io,Y,Lyon\n\
     w.file("unsub.csv", "j@x.io\n");
     let got = count_tuples(&w, &["lyon", "lyon-info", "all", "key-field"]);
     let t = |a: &str, m, r, s, n, i| (a.to_string(), m, r, s, n, i);
-    assert_eq!(
-        got,
-        vec![t("lyon", 12, 4, 3, 4, 1), t("lyon-info", 12, 8, 2, 0, 2), t("all", 13, 5, 3, 4, 1), t("key-field", 1, 1, 0, 0, 0)]
-    );
+    assert_eq!(got, vec![t("lyon", 12, 4, 3, 4, 1), t("lyon-info", 12, 8, 2, 0, 2), t("all", 13, 5, 3, 4, 1), t("key-field", 1, 1, 0, 0, 0)]);
     // The JSON objects carry exactly the documented keys.
     let raw = w.counts(&["lyon"]);
     let mut names: Vec<&str> = raw[0].as_object().expect("object").keys().map(String::as_str).collect();
@@ -615,7 +623,10 @@ fn include_and_exclude_inline_and_from_files() {
     );
     // List files are relative to the segment file; the key column is found by
     // name (case ignored), and a file starting with an address has no header.
-    w.file("segments/sub/inc-file.yaml", "name: inc-file\nwhere: {field: n, op: gte, value: 5}\ninclude: {file: lists/vip.csv}\nexclude: {file: lists/staff.csv}\n");
+    w.file(
+        "segments/sub/inc-file.yaml",
+        "name: inc-file\nwhere: {field: n, op: gte, value: 5}\ninclude: {file: lists/vip.csv}\nexclude: {file: lists/staff.csv}\n",
+    );
     w.file("segments/sub/lists/vip.csv", "name,EMAIL\nCyd,C@X.IO\nGhost,nobody@x.io\n");
     w.file("segments/sub/lists/staff.csv", "e@x.io\n");
     let out = w.run(&["run"]);

@@ -94,7 +94,9 @@ impl Work {
     /// name, with its bytes: to check that a failed run changed none.
     pub fn lists(&self) -> Vec<(String, Vec<u8>)> {
         let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(self.path("out"))
-            .map(|d| d.flatten().filter(|e| e.path().is_file()).map(|e| (e.file_name().to_string_lossy().to_string(), std::fs::read(e.path()).unwrap())).collect())
+            .map(|d| {
+                d.flatten().filter(|e| e.path().is_file()).map(|e| (e.file_name().to_string_lossy().to_string(), std::fs::read(e.path()).unwrap())).collect()
+            })
             .unwrap_or_default();
         out.sort();
         out

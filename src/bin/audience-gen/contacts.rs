@@ -27,8 +27,14 @@ pub enum Class {
 pub enum MailFate {
     Fine,
     /// Unsubscribed through the link in this campaign.
-    Unsubscribed { campaign: usize, at: NaiveDateTime },
-    Bounced { campaign: usize, reason: usize },
+    Unsubscribed {
+        campaign: usize,
+        at: NaiveDateTime,
+    },
+    Bounced {
+        campaign: usize,
+        reason: usize,
+    },
 }
 
 #[derive(Clone)]
@@ -434,16 +440,25 @@ impl Participants {
     }
 
     pub fn into_table(self) -> Table {
-        let place_col = |f: fn(&world::Place) -> &'static str, codes: Vec<Option<u32>>| Column::Cat {
-            dict: PLACES.iter().map(f).collect(),
-            codes,
-        };
+        let place_col = |f: fn(&world::Place) -> &'static str, codes: Vec<Option<u32>>| Column::Cat { dict: PLACES.iter().map(f).collect(), codes };
         let places: Vec<Option<u32>> = self.place.iter().map(|&i| Some(i)).collect();
         Table {
             name: "participants",
             headers: vec![
-                "email", "first_name", "last_name", "civility", "birth_date", "postal_code", "city", "region",
-                "country", "language", "device", "newsletter", "signup_date", "last_activity",
+                "email",
+                "first_name",
+                "last_name",
+                "civility",
+                "birth_date",
+                "postal_code",
+                "city",
+                "region",
+                "country",
+                "language",
+                "device",
+                "newsletter",
+                "signup_date",
+                "last_activity",
             ],
             columns: vec![
                 Column::Text(self.email),

@@ -69,11 +69,8 @@ impl Mailing {
                     (MailFate::Unsubscribed { .. }, true) => (true, false),
                     _ => self.reaction(g, p, sent, campaign.click_factor),
                 };
-                let email = if g.chance(0.01) {
-                    self.pool(case_variant(&mut g.rng, &p.email))
-                } else {
-                    *pooled[i].get_or_insert_with(|| self.pool(p.email.clone()))
-                };
+                let email =
+                    if g.chance(0.01) { self.pool(case_variant(&mut g.rng, &p.email)) } else { *pooled[i].get_or_insert_with(|| self.pool(p.email.clone())) };
                 self.c_email.push(email);
                 self.c_campaign.push(Some(c as u32));
                 self.c_sent.push(DateCell::Date(sent));

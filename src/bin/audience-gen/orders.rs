@@ -33,10 +33,8 @@ pub fn order_scale(rows_per_contact: f64) -> f64 {
 /// Ticket rows per contact obtained (first) when asking `order_scale` for the
 /// second, measured on 100,000 contacts. Class minimums lift small targets;
 /// the per-edition cap holds back big ones (the average tops out near 15).
-const CALIBRATION: [(f64, f64); 9] = [
-    (3.30, 3.0), (3.96, 4.0), (5.71, 6.0), (7.16, 8.0), (8.38, 10.0),
-    (9.85, 13.0), (11.07, 16.0), (12.39, 20.0), (14.34, 30.0),
-];
+const CALIBRATION: [(f64, f64); 9] =
+    [(3.30, 3.0), (3.96, 4.0), (5.71, 6.0), (7.16, 8.0), (8.38, 10.0), (9.85, 13.0), (11.07, 16.0), (12.39, 20.0), (14.34, 30.0)];
 
 /// The target to ask for so as to get `wanted` rows per contact.
 fn calibrated(wanted: f64) -> f64 {
@@ -88,9 +86,7 @@ pub fn generate(g: &mut Gen, p: &Person, out: &mut Vec<Draft>) -> Option<NaiveDa
     }
     let last_day = ymd(world::LAST_DAY);
     let sale_end = |e: &world::Event| ymd(e.edition).min(last_day);
-    let mut eligible: Vec<usize> = (0..EVENTS.len())
-        .filter(|&i| ymd(EVENTS[i].sale_start) <= p.active_until && sale_end(&EVENTS[i]) >= p.signup)
-        .collect();
+    let mut eligible: Vec<usize> = (0..EVENTS.len()).filter(|&i| ymd(EVENTS[i].sale_start) <= p.active_until && sale_end(&EVENTS[i]) >= p.signup).collect();
     if eligible.is_empty() {
         eligible.push(EVENTS.len() - 1);
     }
@@ -102,8 +98,7 @@ pub fn generate(g: &mut Gen, p: &Person, out: &mut Vec<Draft>) -> Option<NaiveDa
     if p.class == Class::Loyal {
         picks.extend(eligible.iter().copied().filter(|&i| EVENTS[i].family == Family::Festival));
     }
-    let favourite = [Family::Festival, Family::Festival, Family::Jazz, Family::Theatre, Family::Salon]
-        [g.rng_index(5)];
+    let favourite = [Family::Festival, Family::Festival, Family::Jazz, Family::Theatre, Family::Salon][g.rng_index(5)];
     while picks.len() < count {
         let weights = eligible.iter().map(|&i| {
             let e = &EVENTS[i];
@@ -131,7 +126,11 @@ fn order(g: &mut Gen, p: &Person, event: usize) -> Draft {
     let hi = edition.min(ymd(world::LAST_DAY)).min(p.active_until).max(lo);
     let invitation = g.chance(0.03);
     let pos = if invitation {
-        if g.chance(0.5) { world::BOX_OFFICE } else { world::WEB }
+        if g.chance(0.5) {
+            world::BOX_OFFICE
+        } else {
+            world::WEB
+        }
     } else {
         WeightedIndex::new(world::POS_WEIGHTS).expect("weights").sample(&mut g.rng)
     };
@@ -177,11 +176,7 @@ fn order(g: &mut Gen, p: &Person, event: usize) -> Draft {
         None
     };
 
-    let n = if invitation {
-        g.rng.gen_range(1..=2)
-    } else {
-        1 + WeightedIndex::new(TICKETS).expect("weights").sample(&mut g.rng)
-    };
+    let n = if invitation { g.rng.gen_range(1..=2) } else { 1 + WeightedIndex::new(TICKETS).expect("weights").sample(&mut g.rng) };
     let primary = if invitation {
         world::INVITATION
     } else {
@@ -292,10 +287,7 @@ impl Orders {
         let events: Vec<&'static str> = EVENTS.iter().map(|e| e.name).collect();
         Table {
             name: "orders",
-            headers: vec![
-                "order_id", "email", "event", "edition_date", "tariff", "status", "point_of_sale", "promo_code",
-                "amount", "ordered_at",
-            ],
+            headers: vec!["order_id", "email", "event", "edition_date", "tariff", "status", "point_of_sale", "promo_code", "amount", "ordered_at"],
             columns: vec![
                 Column::Int(self.order_id),
                 Column::Shared { pool: self.emails, idx: self.email },

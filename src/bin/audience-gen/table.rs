@@ -48,15 +48,27 @@ pub enum Column {
     /// Free text; `None` is an empty cell.
     Text(Vec<Option<String>>),
     /// A value from a small fixed list; codes index `dict`, `None` is an empty cell.
-    Cat { dict: Vec<&'static str>, codes: Vec<Option<u32>> },
+    Cat {
+        dict: Vec<&'static str>,
+        codes: Vec<Option<u32>>,
+    },
     /// Text where rows share values (one address on every ticket of an
     /// order): row i holds `pool[idx[i]]`.
-    Shared { pool: Vec<String>, idx: Vec<u32> },
+    Shared {
+        pool: Vec<String>,
+        idx: Vec<u32>,
+    },
     Int(Vec<i64>),
     /// Money in cents.
     Money(Vec<i64>),
-    Date { fmt: DateFmt, cells: Vec<DateCell> },
-    DateTime { fmt: TimeFmt, values: Vec<NaiveDateTime> },
+    Date {
+        fmt: DateFmt,
+        cells: Vec<DateCell>,
+    },
+    DateTime {
+        fmt: TimeFmt,
+        values: Vec<NaiveDateTime>,
+    },
     /// Written `1` / `0` in CSV.
     Flag(Vec<bool>),
 }
@@ -313,11 +325,8 @@ impl Sink {
                 if first.csv.bom {
                     file.write_all("\u{feff}".as_bytes())?;
                 }
-                let mut w = csv::WriterBuilder::new()
-                    .delimiter(first.csv.separator)
-                    .terminator(csv::Terminator::Any(b'\n'))
-                    .buffer_capacity(1 << 20)
-                    .from_writer(file);
+                let mut w =
+                    csv::WriterBuilder::new().delimiter(first.csv.separator).terminator(csv::Terminator::Any(b'\n')).buffer_capacity(1 << 20).from_writer(file);
                 w.write_record(&first.headers)?;
                 SinkKind::Csv(Box::new(w))
             }
