@@ -26,7 +26,7 @@ impl Zone {
         }
     }
 
-    pub fn to_local(&self, t: DateTime<FixedOffset>) -> NaiveDateTime {
+    pub fn to_local(self, t: DateTime<FixedOffset>) -> NaiveDateTime {
         match self {
             Zone::Named(tz) => tz.from_utc_datetime(&t.naive_utc()).naive_local(),
             Zone::Local => chrono::Local.from_utc_datetime(&t.naive_utc()).naive_local(),

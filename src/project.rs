@@ -135,12 +135,12 @@ pub fn load(arg: Option<&Path>, as_of_arg: Option<&str>) -> Result<Project, Proj
     let project = parse(&mut doc, &file, as_of_arg);
     match project {
         Some(p) if doc.ok() => Ok(p),
-        _ => Err(ProjectError::Invalid(doc)),
+        _ => Err(ProjectError::Invalid(Box::new(doc))),
     }
 }
 
 pub enum ProjectError {
-    Invalid(Doc),
+    Invalid(Box<Doc>),
     Other(anyhow::Error),
 }
 

@@ -736,7 +736,7 @@ mod tests {
             match i % 7 {
                 0 => text.push_str(&format!("{i},\"two\nlines, \"\"quoted\"\"\",{i}\n")),
                 1 => text.push_str(&format!("{i},  spaced  ,{i}\r\n")),
-                2 => text.push_str("\n"),
+                2 => text.push('\n'),
                 3 => text.push_str(&format!("{i},ragged\n")),
                 4 => text.push_str(&format!("{i},\"\r\n\r\n\",{i}\r")),
                 _ => text.push_str(&format!("{i},,{i}\n")),

@@ -217,7 +217,7 @@ fn read_csv(
     date_role: Option<&str>,
     inputs: &mut Vec<Snapshot>,
 ) -> Result<DataFrame> {
-    let dialect = CsvDialect { separator: csv.separator, encoding: csv.encoding.clone() };
+    let dialect = CsvDialect { separator: csv.separator, encoding: csv.encoding };
     let started = std::time::Instant::now();
     let mut raw = csvread::read_csv_files(files, &dialect)?;
     inputs.append(&mut raw.inputs);
@@ -305,10 +305,11 @@ fn to_polars(col: TypedColumn) -> Column {
 /// it is, and a column that needs nothing is returned without a copy.
 fn clean_text(e: Expr, email: bool) -> Expr {
     let clean = move |s: &str| -> bool {
-        !s.is_empty()
-            && !s.starts_with(char::is_whitespace)
-            && !s.ends_with(char::is_whitespace)
-            && !(email && s.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()))
+        let needs_work = s.is_empty()
+            || s.starts_with(char::is_whitespace)
+            || s.ends_with(char::is_whitespace)
+            || (email && s.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()));
+        !needs_work
     };
     e.map(
         move |c: Column| {
@@ -710,7 +711,7 @@ pub fn read_key_list(path: &Path, data: &Dataset, csv: &CsvCfg) -> Result<Vec<St
         let s = col.cast(&DataType::String)?;
         keys.extend(s.str()?.iter().flatten().map(str::to_string));
     } else {
-        let dialect = CsvDialect { separator: csv.separator, encoding: csv.encoding.clone() };
+        let dialect = CsvDialect { separator: csv.separator, encoding: csv.encoding };
         let mut raw = csvread::read_csv(path, &dialect)?;
         inputs.append(&mut raw.inputs);
         let first_is_key = data.email_key && raw.headers.first().is_some_and(|h| crate::text::is_valid_email(&crate::text::normalize_email(h)));

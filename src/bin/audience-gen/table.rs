@@ -300,7 +300,8 @@ impl ParquetSink {
 
 enum SinkKind {
     Csv(Box<csv::Writer<File>>),
-    Parquet(ParquetSink),
+    // Boxed: the writer state is large, the CSV variant a pointer.
+    Parquet(Box<ParquetSink>),
 }
 
 /// One output file, filled chunk by chunk.
@@ -330,7 +331,7 @@ impl Sink {
                 w.write_record(&first.headers)?;
                 SinkKind::Csv(Box::new(w))
             }
-            Format::Parquet => SinkKind::Parquet(ParquetSink { pending: None, writer: None }),
+            Format::Parquet => SinkKind::Parquet(Box::new(ParquetSink { pending: None, writer: None })),
         };
         Ok(Sink { name: first.name, path, rows: 0, kind, cell: String::new() })
     }
