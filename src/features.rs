@@ -12,7 +12,7 @@ use crate::load::{Dataset, FieldType, TableData, KEY, ROW};
 use crate::masks::Mask;
 use crate::project::Project;
 use crate::segment::ast::{Agg, AggDef, Cond, Leaf, Scope};
-use crate::segment::compile::{fold_text, leaf_expr, leaf_expr_folded, CResult, CompileError};
+use crate::segment::compile::{balanced, fold_text, leaf_expr, leaf_expr_folded, CResult, CompileError};
 
 pub const BUILTINS: &[(&str, FieldType)] = &[
     ("order_count", FieldType::Int),
@@ -660,26 +660,6 @@ fn stack(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
         out.vstack_mut(&df)?;
     }
     Ok(out)
-}
-
-/// AND (or OR) of `parts` as a tree of depth log2(n) rather than n.
-pub fn balanced(mut parts: Vec<Expr>, and: bool) -> Expr {
-    if parts.is_empty() {
-        return lit(and);
-    }
-    while parts.len() > 1 {
-        let mut next = Vec::with_capacity(parts.len().div_ceil(2));
-        let mut it = parts.into_iter();
-        while let Some(a) = it.next() {
-            next.push(match it.next() {
-                Some(b) if and => a.and(b),
-                Some(b) => a.or(b),
-                None => a,
-            });
-        }
-        parts = next;
-    }
-    parts.pop().unwrap_or(lit(and))
 }
 
 fn fold_name(column: &str) -> String {

@@ -85,6 +85,26 @@ fn map_text(e: Expr, f: fn(&str) -> String, keeps: fn(&str) -> bool) -> Expr {
     )
 }
 
+/// AND (or OR) of `parts` as a tree of depth log2(n) rather than n.
+pub fn balanced(mut parts: Vec<Expr>, and: bool) -> Expr {
+    if parts.is_empty() {
+        return lit(and);
+    }
+    while parts.len() > 1 {
+        let mut next = Vec::with_capacity(parts.len().div_ceil(2));
+        let mut it = parts.into_iter();
+        while let Some(a) = it.next() {
+            next.push(match it.next() {
+                Some(b) if and => a.and(b),
+                Some(b) => a.or(b),
+                None => a,
+            });
+        }
+        parts = next;
+    }
+    parts.pop().unwrap_or(lit(and))
+}
+
 /// The text folded for comparison: lower case, accents removed.
 pub fn fold_text(e: Expr) -> Expr {
     map_text(e, text::fold, text::is_folded)
@@ -307,7 +327,7 @@ fn positive_raw(e: Expr, folded: Option<Expr>, ty: FieldType, field: &str, leaf:
                     ds.push(as_date(it, as_of).ok_or_else(|| wrong(leaf, field, ty, "needs a list of dates"))?);
                 }
                 let d = date_view(e, ty);
-                return Ok(ds.into_iter().map(|x| d.clone().eq(date_lit(x))).reduce(Expr::or).expect("non-empty"));
+                return Ok(balanced(ds.into_iter().map(|x| d.clone().eq(date_lit(x))).collect(), false));
             }
             // On a bool field, and for a list of true/false on any field read
             // as booleans, `in` is a test of truth: [true] is is_true, and
