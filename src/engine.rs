@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::{anyhow, Result};
 use polars::prelude::*;
 
+use crate::exec::run_in_memory;
 use crate::features::{member_column, Plan};
 use crate::load::{read_key_list, Dataset, FieldType, KEY};
 use crate::masks::{Mask, Program};
@@ -14,6 +15,7 @@ use crate::project::Project;
 use crate::rfm_fields;
 use crate::segment::ast::{KeyList, Purpose, Segment};
 use crate::segment::compile::CompileError;
+pub use crate::types::recipient_column;
 
 /// A compile problem and the file it is in (None: the project file).
 pub type Located = (Option<PathBuf>, CompileError);
@@ -62,10 +64,6 @@ pub struct Evaluation {
     /// Features plus the member and recipient columns of every requested segment.
     pub frame: DataFrame,
     pub results: Vec<SegmentResult>,
-}
-
-pub fn recipient_column(alias: &str) -> String {
-    format!("__recipient:{alias}")
 }
 
 /// Orders `wanted` and everything they refer to so that a segment comes after
@@ -123,32 +121,6 @@ pub fn dependency_order<'s>(all: &'s [Segment], wanted: &[&str]) -> Result<Vec<&
     } else {
         Err(errors)
     }
-}
-
-/// Runs a query on polars' streaming engine (AUDIENCE_ENGINE=in-memory for the other).
-pub fn run_query(lf: LazyFrame) -> PolarsResult<DataFrame> {
-    Ok(lf.collect_with_engine(query_engine())?.unwrap_single())
-}
-
-fn query_engine() -> Engine {
-    match std::env::var("AUDIENCE_ENGINE").as_deref() {
-        Ok("in-memory") => Engine::InMemory,
-        _ => Engine::Streaming,
-    }
-}
-
-/// Runs a query over frames already in memory: new columns beside the
-/// existing ones, which stay shared rather than copied (the streaming
-/// engine reassembles every column of its result, a copy of the contacts).
-pub fn run_in_memory(lf: LazyFrame) -> PolarsResult<DataFrame> {
-    Ok(lf.collect_with_engine(Engine::InMemory)?.unwrap_single())
-}
-
-/// Runs queries together, so that the scans they share are read once.
-pub fn run_queries(lfs: Vec<LazyFrame>) -> PolarsResult<Vec<DataFrame>> {
-    let Some(first) = lfs.first() else { return Ok(Vec::new()) };
-    let opts = first.get_current_optimizations();
-    LazyFrame::collect_all_with_engine(lfs.into_iter().map(|lf| lf.logical_plan).collect(), query_engine(), opts)
 }
 
 /// What to compute beyond counts.
@@ -278,17 +250,17 @@ impl<'a> Context<'a> {
         let started = std::time::Instant::now();
         let features = plan.features()?;
         let mut df = run_in_memory(features)?;
-        crate::session::timing("features", started);
+        crate::exec::timing("features", started);
         if plan.needs_rfm {
             let started = std::time::Instant::now();
             let (f, m, r) = plan.rfm_inputs().map_err(|e| EvalError::Compile(vec![(None, e)]))?;
             df = rfm_fields::add_columns(df, self.project, &f, &m, &r)?;
-            crate::session::timing("rfm fields", started);
+            crate::exec::timing("rfm fields", started);
         }
         let started = std::time::Instant::now();
         let members = program.evaluate(&df)?;
         let member_cols: Vec<Column> = requested.iter().filter_map(|s| members.get(&member_column(&s.alias))).map(|m| m.clone().into_series().into()).collect();
-        crate::session::timing("members", started);
+        crate::exec::timing("members", started);
 
         let consent_ok = self.consent_expr(notes, requested);
         let valid = if self.data.email_key { col(KEY).str().contains(lit(crate::text::EMAIL_PATTERN), true).fill_null(lit(false)) } else { lit(true) };
@@ -350,7 +322,7 @@ impl<'a> Context<'a> {
         drop(members);
         df.hstack_mut(&member_cols)?;
         df.hstack_mut(&recipient_cols)?;
-        crate::session::timing("masks", started);
+        crate::exec::timing("masks", started);
         Ok(Evaluation { frame: df, results })
     }
 

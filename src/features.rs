@@ -13,6 +13,7 @@ use crate::masks::Mask;
 use crate::project::Project;
 use crate::segment::ast::{Agg, AggDef, Cond, Leaf, Scope};
 use crate::segment::compile::{balanced, fold_text, leaf_expr, leaf_expr_folded, CResult, CompileError};
+pub use crate::types::member_column;
 
 pub const BUILTINS: &[(&str, FieldType)] = &[
     ("order_count", FieldType::Int),
@@ -520,7 +521,7 @@ impl<'a> Plan<'a> {
                 // other, each pass holding the groups of one part only.
                 let mut done: Vec<Vec<DataFrame>> = Vec::new();
                 for index in 0..parts {
-                    for (i, df) in crate::engine::run_queries(steps(Some(Part { index, of: parts })))?.into_iter().enumerate() {
+                    for (i, df) in crate::exec::run_queries(steps(Some(Part { index, of: parts })))?.into_iter().enumerate() {
                         match done.get_mut(i) {
                             Some(list) => list.push(df),
                             None => done.push(vec![df]),
@@ -549,7 +550,7 @@ impl<'a> Plan<'a> {
                 }
             }
         }
-        ready.extend(crate::engine::run_queries(pending)?);
+        ready.extend(crate::exec::run_queries(pending)?);
         // The aggregates are set beside the contact columns, which are not
         // copied (at 10M contacts a copy is 2 GB), each in contact order.
         let mut df = self.data.contacts.clone();
@@ -664,10 +665,6 @@ fn stack(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
 
 fn fold_name(column: &str) -> String {
     format!("__fold:{column}")
-}
-
-pub fn member_column(alias: &str) -> String {
-    format!("__member:{alias}")
 }
 
 fn distinct_name(source: usize, value: usize, k: usize) -> String {

@@ -4,7 +4,11 @@ mod cli;
 mod cmd;
 mod dates;
 mod diag;
+/// The reference evaluator the engine is checked against (tests only).
+#[cfg(test)]
+mod differential;
 mod engine;
+mod exec;
 mod features;
 mod load;
 mod masks;
@@ -17,6 +21,7 @@ mod rfm_plot;
 mod segment;
 mod session;
 mod text;
+mod types;
 mod yamldoc;
 mod yamlpos;
 mod yamlvalue;

@@ -111,7 +111,7 @@ impl Program {
     pub fn evaluate(self, frame: &DataFrame) -> PolarsResult<HashMap<String, BooleanChunked>> {
         let height = frame.height();
         let exprs: Vec<Expr> = self.leaves.into_iter().enumerate().map(|(i, e)| e.fill_null(lit(false)).alias(leaf_name(i))).collect();
-        let leaves = if exprs.is_empty() { DataFrame::empty() } else { crate::engine::run_in_memory(frame.clone().lazy().select(exprs))? };
+        let leaves = if exprs.is_empty() { DataFrame::empty() } else { crate::exec::run_in_memory(frame.clone().lazy().select(exprs))? };
         let mut done: HashMap<String, BooleanChunked> = HashMap::new();
         for (name, node) in self.masks {
             let mut mask = eval(&node, &leaves, &done, height)?;

@@ -9,11 +9,11 @@ use serde_yaml::{Mapping, Value};
 
 use crate::dates::{self, Zone};
 use crate::diag::did_you_mean;
-use crate::load::csvread::Encoding;
-use crate::load::infer::DeclaredType;
 use crate::rfm::{self, ClassDef};
 use crate::segment::ast::{AggDef, Cond};
 use crate::segment::parse::{parse_agg, parse_condition, Level};
+use crate::types::DeclaredType;
+use crate::types::Encoding;
 use crate::yamldoc::{index, join, kind, scalar_text, Doc};
 
 pub const FILE_NAME: &str = "audience.yaml";
@@ -124,7 +124,7 @@ pub fn load(arg: Option<&Path>, as_of_arg: Option<&str>) -> Result<Project, Proj
     // A bad `--as-of` is a usage error (exit 2), not a fault of the file.
     if let Some(s) = as_of_arg {
         if let Err(e) = dates::resolve_date(s, chrono::Local::now().date_naive()) {
-            return Err(ProjectError::Other(crate::session::UsageError(format!("--as-of: {e}")).into()));
+            return Err(ProjectError::Other(crate::diag::UsageError(format!("--as-of: {e}")).into()));
         }
     }
     let text = crate::yamldoc::read_text(&file).map_err(|(p, e)| {

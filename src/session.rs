@@ -10,29 +10,7 @@ use crate::project::{self, Project, ProjectError};
 use crate::segment::ast::Segment;
 use crate::segment::{self, Report};
 
-/// An error already shown to the user; exit with status 1.
-#[derive(Debug)]
-pub struct Reported;
-
-impl std::fmt::Display for Reported {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("errors reported above")
-    }
-}
-
-impl std::error::Error for Reported {}
-
-/// A usage mistake (unknown alias, bad option); exit with status 2.
-#[derive(Debug)]
-pub struct UsageError(pub String);
-
-impl std::fmt::Display for UsageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for UsageError {}
+pub use crate::diag::{Reported, UsageError};
 
 pub fn open_project(common: &Common) -> Result<Project> {
     match project::load(common.project.as_deref(), common.as_of.as_deref()) {
@@ -178,13 +156,4 @@ pub fn name_conflicts(project: &Project, data: &Dataset) -> Vec<(String, String)
     out
 }
 
-/// With AUDIENCE_TIMINGS set, how long a phase took, on stderr (for profiling).
-pub fn timing(phase: &str, started: std::time::Instant) {
-    if std::env::var_os("AUDIENCE_TIMINGS").is_some() {
-        // The resident set now and its peak so far, to see which phase
-        // needs the memory and what it keeps.
-        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-        let get = |key: &str| status.lines().find(|l| l.starts_with(key)).map(|l| l[key.len()..].trim().to_string()).unwrap_or_default();
-        eprintln!("timing: {phase} {:.3} s (RSS {}, peak so far {})", started.elapsed().as_secs_f64(), get("VmRSS:"), get("VmHWM:"));
-    }
-}
+pub use crate::exec::timing;

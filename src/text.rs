@@ -76,8 +76,34 @@ pub fn looks_like_email_column<'a>(values: impl Iterator<Item = &'a str>) -> boo
     seen > 0 && with_at * 2 >= seen
 }
 
+/// Shortest decimal text of a float: `12.0` is "12", `12.5` is "12.5".
+/// Exponent notation only for magnitudes outside 1e-7..1e21, as JavaScript.
+pub fn number_text(v: f64) -> String {
+    if v == 0.0 {
+        return "0".to_owned();
+    }
+    let magnitude = v.abs();
+    if v.is_finite() && !(1e-7..1e21).contains(&magnitude) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn number_texts() {
+        assert_eq!(number_text(12.0), "12");
+        assert_eq!(number_text(12.5), "12.5");
+        assert_eq!(number_text(-0.0), "0");
+        assert_eq!(number_text(0.1 + 0.2), "0.30000000000000004");
+        assert_eq!(number_text(1234567.0), "1234567");
+        assert_eq!(number_text(1e15), "1000000000000000");
+        assert_eq!(number_text(0.000001), "0.000001");
+        assert_eq!(number_text(1e21), "1e21");
+    }
+
     use super::*;
 
     #[test]

@@ -9,6 +9,7 @@ use serde_yaml::{Mapping, Value};
 
 use crate::diag::{did_you_mean, Diagnostic};
 use crate::yamlpos::{Pos, PosMap};
+pub use crate::yamlvalue::scalar_text;
 
 pub struct Doc {
     pub file: String,
@@ -164,26 +165,6 @@ pub fn join(path: &str, key: &str) -> String {
 
 pub fn index(path: &str, i: usize) -> String {
     format!("{path}[{i}]")
-}
-
-/// A scalar as text: strings as they are, numbers in their shortest form.
-pub fn scalar_text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(number_value_text(n)),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-pub fn number_value_text(n: &serde_yaml::Number) -> String {
-    if let Some(i) = n.as_i64() {
-        i.to_string()
-    } else if let Some(u) = n.as_u64() {
-        u.to_string()
-    } else {
-        crate::load::infer::number_text(n.as_f64().unwrap_or(f64::NAN))
-    }
 }
 
 pub fn kind(v: &Value) -> &'static str {

@@ -124,7 +124,7 @@ pub fn parse(text: &str) -> Result<Value, YamlError> {
                     None => *key = Some((node, pos)),
                     Some((k, at)) => {
                         if map.contains_key(&k) {
-                            let name = crate::yamldoc::scalar_text(&k).unwrap_or_else(|| "(a complex key)".into());
+                            let name = scalar_text(&k).unwrap_or_else(|| "(a complex key)".into());
                             return Err(YamlError::new(
                                 at,
                                 format!("the key `{name}` appears twice in this mapping"),
@@ -314,6 +314,26 @@ fn float(s: &str) -> Option<f64> {
         _ => {}
     }
     unsigned.parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
+/// A scalar as text: strings as they are, numbers in their shortest form.
+pub fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(number_value_text(n)),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+pub fn number_value_text(n: &Number) -> String {
+    if let Some(i) = n.as_i64() {
+        i.to_string()
+    } else if let Some(u) = n.as_u64() {
+        u.to_string()
+    } else {
+        crate::text::number_text(n.as_f64().unwrap_or(f64::NAN))
+    }
 }
 
 #[cfg(test)]

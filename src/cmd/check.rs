@@ -46,7 +46,7 @@ pub fn run(common: &Common, paths: &[PathBuf], no_data: bool, format: CheckForma
                 // Not only regular files: a FIFO named here is reported, by name, when read.
                 out.push(p.clone());
             } else {
-                return Err(crate::session::UsageError(format!("{}: no such file or folder", p.display())).into());
+                return Err(crate::diag::UsageError(format!("{}: no such file or folder", p.display())).into());
             }
         }
         out

@@ -7,8 +7,8 @@ use polars::prelude::*;
 
 use crate::cli::{Common, TableFormat};
 use crate::features::{Plan, BUILTINS, RFM_FIELDS};
-use crate::load::FieldType;
 use crate::session::Session;
+use crate::types::FieldType;
 
 pub fn run(common: &Common, format: TableFormat) -> Result<ExitCode> {
     let session = Session::open(common)?;
@@ -40,7 +40,7 @@ pub fn run(common: &Common, format: TableFormat) -> Result<ExitCode> {
     } else {
         plan.needs_rfm = false;
     }
-    let mut df = crate::engine::run_in_memory(plan.features()?)?;
+    let mut df = crate::exec::run_in_memory(plan.features()?)?;
     if plan.needs_rfm {
         let (f, m, r) = plan.rfm_inputs().map_err(|e| anyhow::anyhow!(e.message))?;
         df = crate::rfm_fields::add_columns(df, project, &f, &m, &r)?;

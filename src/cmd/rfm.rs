@@ -19,14 +19,14 @@ pub fn run(common: &Common, scores_out: Option<&Path>, format: TableFormat, plot
     // or SVG into `x.png` makes a file nothing can open.
     let ext = |p: &Path| p.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
     if let Some(p) = scores_out.filter(|p| !matches!(ext(p).as_str(), "csv" | "parquet" | "jsonl" | "ndjson")) {
-        return Err(crate::session::UsageError(format!(
+        return Err(crate::diag::UsageError(format!(
             "--scores {}: the scores are written as .csv, .parquet or .jsonl; name the file with one of these extensions",
             p.display()
         ))
         .into());
     }
     if let Some(p) = plot.filter(|p| ext(p) != "svg") {
-        return Err(crate::session::UsageError(format!("--plot {}: the chart is drawn as SVG; name the file with the .svg extension", p.display())).into());
+        return Err(crate::diag::UsageError(format!("--plot {}: the chart is drawn as SVG; name the file with the .svg extension", p.display())).into());
     }
     let session = Session::open(common)?;
     let project = &session.project;
@@ -35,11 +35,11 @@ pub fn run(common: &Common, scores_out: Option<&Path>, format: TableFormat, plot
     let mut plan = Plan::new(&data, project);
     let (f, m, r) = plan.rfm_inputs().map_err(|e| anyhow!("{}", e.message))?;
     let started = std::time::Instant::now();
-    let df = crate::engine::run_in_memory(plan.features()?)?;
-    crate::session::timing("features", started);
+    let df = crate::exec::run_in_memory(plan.features()?)?;
+    crate::exec::timing("features", started);
     let started = std::time::Instant::now();
     let res = rfm_fields::compute(&df, project, &f, &m, &r)?;
-    crate::session::timing("scores", started);
+    crate::exec::timing("scores", started);
     let rows = rfm::class_table(&res.inputs, &res.has_orders, &res.scores, &res.config.classes, df.height() as u64);
 
     // Whole numbers print as integers (orders, revenue in whole euros).
@@ -109,7 +109,7 @@ pub fn run(common: &Common, scores_out: Option<&Path>, format: TableFormat, plot
     if let Some(path) = scores_out {
         let started = std::time::Instant::now();
         write_scores(&df, &data.key_column, &res, path)?;
-        crate::session::timing("write scores", started);
+        crate::exec::timing("write scores", started);
         eprintln!("wrote the scores of {} contact(s) to {}", res.has_orders.iter().filter(|h| **h).count(), path.display());
     }
     if let Some(path) = plot {

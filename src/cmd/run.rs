@@ -97,7 +97,7 @@ fn execute(out: &OutputDir, project: Project, aliases: &[String], union_out: Opt
     let lines = audit_lines(out, &session, &requested, &eval.results, &failed);
     out.commit(staged, &lines)?;
     progress.finish();
-    crate::session::timing("write", writing);
+    crate::exec::timing("write", writing);
     super::print_rows(super::COUNT_HEADER, super::COUNT_KEYS, &super::count_rows(&session, &eval.results), TableFormat::Table)?;
     for (seg, msg) in &failed {
         let kept = if list_path(out_dir, seg).exists() { "its previous list was kept" } else { "no list was written (there was no earlier one)" };
@@ -189,7 +189,7 @@ pub fn bounds_failure(seg: &Segment, res: &SegmentResult) -> Option<String> {
 /// columns themselves, not copies of them.
 fn export_columns(eval: &Evaluation, columns: &[OutCol]) -> Result<DataFrame> {
     let exprs: Vec<Expr> = columns.iter().map(|c| c.expr.clone().alias(c.header.as_str())).collect();
-    Ok(crate::engine::run_in_memory(eval.frame.clone().lazy().select(exprs))?)
+    Ok(crate::exec::run_in_memory(eval.frame.clone().lazy().select(exprs))?)
 }
 
 /// A list's rows: its columns for its recipients only.
@@ -199,7 +199,7 @@ pub fn select_recipients(eval: &Evaluation, recipient_col: &str, columns: &[OutC
 
 fn write_union(out: &OutputDir, session: &Session, eval: &Evaluation, target: &Path) -> Result<ExitCode> {
     let any = eval.results.iter().map(|r| col(r.recipient_col.as_str())).reduce(Expr::or).unwrap_or(lit(false));
-    let keep = crate::engine::run_in_memory(eval.frame.clone().lazy().select([any.alias("__any")]))?;
+    let keep = crate::exec::run_in_memory(eval.frame.clone().lazy().select([any.alias("__any")]))?;
     let keep = keep.column("__any")?.bool()?;
     let mut df = export_columns(eval, &eval.results[0].columns)?;
     if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {

@@ -7,6 +7,7 @@
 //! messages need what that crate does not give: the line where an unclosed
 //! quote starts, and the line of every ragged row.
 
+pub use crate::types::Encoding;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -21,15 +22,6 @@ const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
 const DETECT_RECORDS: usize = 50;
 /// Ragged rows named one by one in the error before the rest are counted.
 const RAGGED_SHOWN: usize = 5;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Encoding {
-    /// UTF-8 when the bytes are valid UTF-8, else Windows-1252.
-    #[default]
-    Auto,
-    Utf8,
-    Windows1252,
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct CsvDialect {

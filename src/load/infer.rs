@@ -4,45 +4,8 @@
 //! column.
 
 use super::csvread::Cells;
+pub use crate::types::DeclaredType;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DeclaredType {
-    String,
-    Int,
-    Float,
-    Bool,
-    Date,
-    Datetime,
-}
-
-impl DeclaredType {
-    /// The names `columns:` uses in audience.yaml.
-    pub const NAMES: [&'static str; 6] = ["string", "int", "float", "bool", "date", "datetime"];
-
-    pub fn from_name(name: &str) -> Option<DeclaredType> {
-        Some(match name {
-            "string" => DeclaredType::String,
-            "int" => DeclaredType::Int,
-            "float" => DeclaredType::Float,
-            "bool" => DeclaredType::Bool,
-            "date" => DeclaredType::Date,
-            "datetime" => DeclaredType::Datetime,
-            _ => return None,
-        })
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            DeclaredType::String => "string",
-            DeclaredType::Int => "int",
-            DeclaredType::Float => "float",
-            DeclaredType::Bool => "bool",
-            DeclaredType::Date => "date",
-            DeclaredType::Datetime => "datetime",
-        }
-    }
-}
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum ColumnData {
@@ -162,20 +125,6 @@ pub fn parse_number(s: &str, decimal_comma: bool) -> Option<f64> {
 /// digits than f64's range has): only those are parsed to find out.
 fn may_overflow(core: &str) -> bool {
     core.len() > 300 || core.bytes().any(|b| b == b'e' || b == b'E')
-}
-
-/// Shortest decimal text of a float: `12.0` is "12", `12.5` is "12.5".
-/// Exponent notation only for magnitudes outside 1e-7..1e21, as JavaScript.
-pub fn number_text(v: f64) -> String {
-    if v == 0.0 {
-        return "0".to_owned();
-    }
-    let magnitude = v.abs();
-    if v.is_finite() && !(1e-7..1e21).contains(&magnitude) {
-        format!("{v:e}")
-    } else {
-        format!("{v}")
-    }
 }
 
 /// Names whose values are codes (postal codes, phone numbers), kept as text
@@ -915,18 +864,6 @@ mod tests {
             ])
         );
         assert_eq!(c.failed, 1);
-    }
-
-    #[test]
-    fn number_texts() {
-        assert_eq!(number_text(12.0), "12");
-        assert_eq!(number_text(12.5), "12.5");
-        assert_eq!(number_text(-0.0), "0");
-        assert_eq!(number_text(0.1 + 0.2), "0.30000000000000004");
-        assert_eq!(number_text(1234567.0), "1234567");
-        assert_eq!(number_text(1e15), "1000000000000000");
-        assert_eq!(number_text(0.000001), "0.000001");
-        assert_eq!(number_text(1e21), "1e21");
     }
 
     #[test]

@@ -18,57 +18,11 @@ use polars::prelude::*;
 use crate::dates::Zone;
 use crate::diag::did_you_mean;
 use crate::project::{CsvCfg, EmailKey, Project, Source, TableCfg};
+pub use crate::types::{FieldType, KEY, ROW};
 use csvread::CsvDialect;
 use infer::{ColumnData, DeclaredType, InferOptions, TypedColumn};
 use input::Snapshot;
 pub use notes::Notes;
-
-/// Name of the normalised key column in every frame.
-pub const KEY: &str = "__key";
-/// File order of a contact (first appearance) or of a table row.
-pub const ROW: &str = "__row";
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum FieldType {
-    Text,
-    Int,
-    Float,
-    Bool,
-    Date,
-    Datetime,
-}
-
-impl FieldType {
-    pub fn name(self) -> &'static str {
-        match self {
-            FieldType::Text => "text",
-            FieldType::Int => "int",
-            FieldType::Float => "float",
-            FieldType::Bool => "bool",
-            FieldType::Date => "date",
-            FieldType::Datetime => "datetime",
-        }
-    }
-
-    pub fn of(dt: &DataType) -> FieldType {
-        match dt {
-            DataType::Boolean => FieldType::Bool,
-            DataType::Float32 | DataType::Float64 => FieldType::Float,
-            dt if dt.is_integer() => FieldType::Int,
-            DataType::Date => FieldType::Date,
-            DataType::Datetime(_, _) => FieldType::Datetime,
-            _ => FieldType::Text,
-        }
-    }
-
-    pub fn is_number(self) -> bool {
-        matches!(self, FieldType::Int | FieldType::Float)
-    }
-
-    pub fn is_date(self) -> bool {
-        matches!(self, FieldType::Date | FieldType::Datetime)
-    }
-}
 
 pub struct TableData {
     pub cfg: TableCfg,
@@ -221,7 +175,7 @@ fn read_csv(
     let started = std::time::Instant::now();
     let mut raw = csvread::read_csv_files(files, &dialect)?;
     inputs.append(&mut raw.inputs);
-    crate::session::timing(&format!("load: {label}: parse"), started);
+    crate::exec::timing(&format!("load: {label}: parse"), started);
     let started = std::time::Instant::now();
     for n in &raw.notes {
         notes.add(format!("{label}: {n}"));
@@ -284,7 +238,7 @@ fn read_csv(
         }
     }
     let df = DataFrame::new_infer_height(cols).map_err(|e| anyhow!("{}: {e}", files[0].display()));
-    crate::session::timing(&format!("load: {label}: types"), started);
+    crate::exec::timing(&format!("load: {label}: types"), started);
     df
 }
 
@@ -340,7 +294,7 @@ fn clean_text(e: Expr, email: bool) -> Expr {
 /// Normalises a frame's key column in place and adds KEY and ROW. Rows with
 /// an empty key are dropped and counted.
 fn with_keys(df: DataFrame, key: &str, email: bool, notes: &mut Notes, label: &str) -> Result<DataFrame> {
-    let mut df = crate::engine::run_in_memory(keyed(df.lazy(), key, email))?;
+    let mut df = crate::exec::run_in_memory(keyed(df.lazy(), key, email))?;
     let empty = df.column(KEY)?.null_count();
     if empty > 0 {
         notes.add(format!("{label}: {empty} row(s) with an empty `{key}` were skipped"));
@@ -503,9 +457,9 @@ fn load_inputs(project: &Project, inputs: &mut Vec<Snapshot>) -> Result<Dataset>
     let (contacts, columns, key_column, email_key, consent) = match &project.contacts {
         Some(c) => {
             let (lf, types) = read_source(&c.source, &project.csv, project.zone, &mut notes, "contacts", None, inputs).context("contacts")?;
-            let df = guarded(|| Ok(crate::engine::run_query(lf)?)).map_err(|e| anyhow!("contacts: {}: {e}", c.source.path))?;
+            let df = guarded(|| Ok(crate::exec::run_query(lf)?)).map_err(|e| anyhow!("contacts: {}: {e}", c.source.path))?;
             let email = is_email_key(&df, &c.source.key, c.email_key)?;
-            let df = crate::engine::run_in_memory(keyed(df.lazy(), &c.source.key, email))?;
+            let df = crate::exec::run_in_memory(keyed(df.lazy(), &c.source.key, email))?;
             let df = dedupe_contacts(df, &c.source.key, &mut notes)?;
             if let Some(cc) = &c.consent {
                 if df.column(cc).is_err() {
@@ -526,7 +480,7 @@ fn load_inputs(project: &Project, inputs: &mut Vec<Snapshot>) -> Result<Dataset>
         }
     };
 
-    crate::session::timing("load: contacts", started);
+    crate::exec::timing("load: contacts", started);
     let known = contacts.clone().lazy().select([col(KEY), lit(true).alias("__known")]);
     let mut tables = Vec::new();
     // Key counts of an export shared by two tables are the same for both.
@@ -597,8 +551,8 @@ fn key_counts(lf: &LazyFrame, known: &LazyFrame) -> Result<KeyCounts> {
     // left join here held every row of the table at once (10 GB at 100M rows).
     let unknown = lf.clone().select([col(KEY)]).join(known.clone(), [col(KEY)], [col(KEY)], JoinArgs::new(JoinType::Anti));
     let unknown =
-        crate::engine::run_query(unknown.select([len().cast(DataType::UInt64).alias("unknown"), col(KEY).null_count().cast(DataType::UInt64).alias("empty")]))?;
-    let all = crate::engine::run_query(lf.clone().select([len().cast(DataType::UInt64).alias("all")]))?;
+        crate::exec::run_query(unknown.select([len().cast(DataType::UInt64).alias("unknown"), col(KEY).null_count().cast(DataType::UInt64).alias("empty")]))?;
+    let all = crate::exec::run_query(lf.clone().select([len().cast(DataType::UInt64).alias("all")]))?;
     let get = |df: &DataFrame, n: &str| df.column(n).ok().and_then(|c| c.u64().ok()?.get(0)).unwrap_or(0);
     let (all, unknown, empty) = (get(&all, "all"), get(&unknown, "unknown"), get(&unknown, "empty"));
     Ok(KeyCounts { rows: all - empty, empty, orphans: unknown - empty })

@@ -257,7 +257,7 @@ impl OutputDir {
             "status": "failed",
             "requested": requested,
             // Errors already printed as diagnostics say what they were in the context.
-            "error": match error.downcast_ref::<crate::session::Reported>() {
+            "error": match error.downcast_ref::<crate::diag::Reported>() {
                 Some(_) if error.chain().count() > 1 => error.chain().next().map(|c| c.to_string()).unwrap_or_default(),
                 _ => format!("{error:#}"),
             },

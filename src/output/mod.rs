@@ -12,8 +12,8 @@ use anyhow::{anyhow, Context, Result};
 use chrono::Timelike;
 use polars::prelude::*;
 
-use crate::load::infer::number_text;
 use crate::segment::ast::Format;
+use crate::text::number_text;
 
 /// One column as text, cell by cell, in the project's export format.
 enum Cells<'a> {

@@ -7,9 +7,9 @@ use serde_yaml::Value;
 
 use super::ast::{Leaf, Op};
 use crate::dates;
-use crate::load::infer::number_text;
-use crate::load::FieldType;
 use crate::text;
+use crate::text::number_text;
+use crate::types::FieldType;
 use crate::yamldoc::scalar_text;
 
 /// A problem found while compiling: where (YAML path), what, and a hint.

@@ -2,8 +2,6 @@
 
 pub mod ast;
 pub mod compile;
-#[cfg(test)]
-mod differential;
 pub mod parse;
 
 use std::path::{Path, PathBuf};

@@ -20,13 +20,13 @@ use serde_yaml::Value;
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
-use super::ast::*;
 use crate::dates::Zone;
 use crate::engine::{Context, EvalError, Want};
 use crate::features::member_column;
-use crate::load::csvread::Encoding;
 use crate::load::{Dataset, FieldType as FT, Notes, TableData, KEY, ROW};
 use crate::project::{ContactsCfg, CsvCfg, EmailKey, MetricDef, Project, RfmCfg, Source, TableCfg};
+use crate::segment::ast::*;
+use crate::types::Encoding;
 
 // ---------------------------------------------------------------- schema
 

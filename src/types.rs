@@ -1,0 +1,111 @@
+//! The ground floor: types every layer shares, and the names of the columns
+//! the tool adds to its frames. Imports nothing from the crate.
+
+use polars::prelude::DataType;
+
+/// Name of the normalised key column in every frame.
+pub const KEY: &str = "__key";
+/// File order of a contact (first appearance) or of a table row.
+pub const ROW: &str = "__row";
+
+/// Column of a segment's members in an evaluated frame.
+pub fn member_column(alias: &str) -> String {
+    format!("__member:{alias}")
+}
+
+/// Column of a segment's recipients in an evaluated frame.
+pub fn recipient_column(alias: &str) -> String {
+    format!("__recipient:{alias}")
+}
+
+/// The type of a field as conditions see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FieldType {
+    Text,
+    Int,
+    Float,
+    Bool,
+    Date,
+    Datetime,
+}
+
+impl FieldType {
+    pub fn name(self) -> &'static str {
+        match self {
+            FieldType::Text => "text",
+            FieldType::Int => "int",
+            FieldType::Float => "float",
+            FieldType::Bool => "bool",
+            FieldType::Date => "date",
+            FieldType::Datetime => "datetime",
+        }
+    }
+
+    pub fn of(dt: &DataType) -> FieldType {
+        match dt {
+            DataType::Boolean => FieldType::Bool,
+            DataType::Float32 | DataType::Float64 => FieldType::Float,
+            dt if dt.is_integer() => FieldType::Int,
+            DataType::Date => FieldType::Date,
+            DataType::Datetime(_, _) => FieldType::Datetime,
+            _ => FieldType::Text,
+        }
+    }
+
+    pub fn is_number(self) -> bool {
+        matches!(self, FieldType::Int | FieldType::Float)
+    }
+
+    pub fn is_date(self) -> bool {
+        matches!(self, FieldType::Date | FieldType::Datetime)
+    }
+}
+
+/// A type declared under `columns:` in audience.yaml.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeclaredType {
+    String,
+    Int,
+    Float,
+    Bool,
+    Date,
+    Datetime,
+}
+
+impl DeclaredType {
+    /// The names `columns:` uses in audience.yaml.
+    pub const NAMES: [&'static str; 6] = ["string", "int", "float", "bool", "date", "datetime"];
+
+    pub fn from_name(name: &str) -> Option<DeclaredType> {
+        Some(match name {
+            "string" => DeclaredType::String,
+            "int" => DeclaredType::Int,
+            "float" => DeclaredType::Float,
+            "bool" => DeclaredType::Bool,
+            "date" => DeclaredType::Date,
+            "datetime" => DeclaredType::Datetime,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DeclaredType::String => "string",
+            DeclaredType::Int => "int",
+            DeclaredType::Float => "float",
+            DeclaredType::Bool => "bool",
+            DeclaredType::Date => "date",
+            DeclaredType::Datetime => "datetime",
+        }
+    }
+}
+
+/// How a CSV export's bytes are decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Encoding {
+    /// UTF-8 when the bytes are valid UTF-8, else Windows-1252.
+    #[default]
+    Auto,
+    Utf8,
+    Windows1252,
+}
