@@ -2,6 +2,8 @@
 
 mod util;
 
+mod architecture;
+
 mod commands;
 mod corpus;
 mod fuzz;
