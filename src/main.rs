@@ -1,36 +1,13 @@
 //! `audience`: segments in YAML over marketing exports, to recipient lists.
-
-mod cli;
-mod cmd;
-mod dates;
-mod diag;
-/// The reference evaluator the engine is checked against (tests only).
-#[cfg(test)]
-mod differential;
-mod engine;
-mod exec;
-mod features;
-mod load;
-mod masks;
-mod output;
-mod par;
-mod project;
-mod rfm;
-mod rfm_fields;
-mod rfm_plot;
-mod segment;
-mod session;
-mod text;
-mod types;
-mod yamldoc;
-mod yamlpos;
-mod yamlvalue;
+//! The binary parses the command line and maps errors to exit statuses; the
+//! work is in the library (`src/lib.rs`).
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use session::{Reported, UsageError};
+use audience::diag::{Reported, UsageError};
+use audience::{cli, cmd};
 
 // Reading a CSV export makes one small string per cell; the system allocator
 // spent a third of the load time on them, mimalloc a fraction of that.

@@ -6,6 +6,7 @@ mod architecture;
 
 mod commands;
 mod corpus;
+mod differential;
 mod fuzz;
 mod loader;
 mod rfm;

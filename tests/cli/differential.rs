@@ -20,13 +20,13 @@ use serde_yaml::Value;
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
-use crate::dates::Zone;
-use crate::engine::{Context, EvalError, Want};
-use crate::features::member_column;
-use crate::load::{Dataset, FieldType as FT, Notes, TableData, KEY, ROW};
-use crate::project::{ContactsCfg, CsvCfg, EmailKey, MetricDef, Project, RfmCfg, Source, TableCfg};
-use crate::segment::ast::*;
-use crate::types::Encoding;
+use audience::dates::Zone;
+use audience::engine::{Context, EvalError, Want};
+use audience::features::member_column;
+use audience::load::{Dataset, FieldType as FT, Notes, TableData, KEY, ROW};
+use audience::project::{ContactsCfg, CsvCfg, EmailKey, MetricDef, Project, RfmCfg, Source, TableCfg};
+use audience::segment::ast::*;
+use audience::types::Encoding;
 
 // ---------------------------------------------------------------- schema
 
@@ -275,7 +275,7 @@ fn column(name: &str, ty: FT, vals: Vec<&V>) -> pl::Column {
         FT::Int => pl::Column::new(n, vals.iter().map(|v| if let V::Int(i) = v { Some(*i) } else { None }).collect::<Vec<_>>()),
         FT::Float => pl::Column::new(n, vals.iter().map(|v| if let V::Float(x) = v { Some(*x) } else { None }).collect::<Vec<_>>()),
         FT::Bool => pl::Column::new(n, vals.iter().map(|v| if let V::Bool(b) = v { Some(*b) } else { None }).collect::<Vec<_>>()),
-        FT::Date => pl::Column::new(n, vals.iter().map(|v| if let V::Date(x) = v { Some(crate::dates::to_days(*x)) } else { None }).collect::<Vec<_>>())
+        FT::Date => pl::Column::new(n, vals.iter().map(|v| if let V::Date(x) = v { Some(audience::dates::to_days(*x)) } else { None }).collect::<Vec<_>>())
             .cast(&pl::DataType::Date)
             .unwrap(),
         FT::Datetime => pl::Column::new(n, vals.iter().map(|v| if let V::Dt(x) = v { Some(x.and_utc().timestamp_millis()) } else { None }).collect::<Vec<_>>())
@@ -326,7 +326,7 @@ fn build(data: &Data) -> (Project, Dataset) {
             bins: [5; 3],
             thresholds: None,
             classes_name: "standard".into(),
-            classes: crate::rfm::preset("standard", [5; 3]),
+            classes: audience::rfm::preset("standard", [5; 3]),
         },
         csv: CsvCfg { separator: None, decimal_comma: None, encoding: Encoding::Auto },
     };
