@@ -541,7 +541,7 @@ impl<'a> Plan<'a> {
                 }));
             }
         }
-        if std::env::var_os("AUDIENCE_PROFILE").is_some() {
+        if crate::exec::options().profile {
             for lf in &pending {
                 eprintln!("plan:\n{}", lf.clone().explain(true)?);
                 let (_, profile) = lf.clone().profile()?;
@@ -586,7 +586,7 @@ const CONTACT: &str = "__contact";
 const PART_ROWS: u64 = 10_000_000;
 
 fn parts_for(rows: u64) -> u64 {
-    let per = std::env::var("AUDIENCE_PART_ROWS").ok().and_then(|v| v.parse::<u64>().ok()).filter(|n| *n > 0).unwrap_or(PART_ROWS);
+    let per = crate::exec::options().part_rows.unwrap_or(PART_ROWS);
     rows.div_ceil(per).max(1)
 }
 

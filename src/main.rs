@@ -35,6 +35,13 @@ fn main() -> ExitCode {
 
 fn run() -> ExitCode {
     let cli = cli::Cli::parse();
+    match audience::exec::Options::from_env() {
+        Ok(options) => options.install(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    }
     match cmd::dispatch(cli) {
         Ok(code) => code,
         Err(e) => {

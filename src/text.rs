@@ -41,10 +41,12 @@ pub const FALSE_WORDS: &[&str] = &["false", "0", "no", "n", "non", "faux"];
 
 /// Reads a cell as a boolean word; anything else is neither.
 pub fn bool_word(s: &str) -> Option<bool> {
-    let w = s.trim().to_lowercase();
-    if TRUE_WORDS.contains(&w.as_str()) {
+    // The words are ASCII, so comparing without case needs no lower-cased copy
+    // (this runs once per cell when a column is typed).
+    let w = s.trim();
+    if TRUE_WORDS.iter().any(|t| w.eq_ignore_ascii_case(t)) {
         Some(true)
-    } else if FALSE_WORDS.contains(&w.as_str()) {
+    } else if FALSE_WORDS.iter().any(|f| w.eq_ignore_ascii_case(f)) {
         Some(false)
     } else {
         None

@@ -4,6 +4,7 @@
 //! column.
 
 use super::csvread::Cells;
+use crate::text::bool_word;
 pub use crate::types::DeclaredType;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 
@@ -285,18 +286,6 @@ fn cast_int(s: &str, decimal_comma: bool) -> Option<i64> {
     // 2^63 is exactly representable; anything from it up does not fit.
     const TWO_63: f64 = 9_223_372_036_854_775_808.0;
     (v.fract() == 0.0 && (-TWO_63..TWO_63).contains(&v)).then_some(v as i64)
-}
-
-fn bool_word(s: &str) -> Option<bool> {
-    const TRUE: [&str; 8] = ["true", "1", "yes", "y", "oui", "o", "vrai", "x"];
-    const FALSE: [&str; 6] = ["false", "0", "no", "n", "non", "faux"];
-    if TRUE.iter().any(|w| s.eq_ignore_ascii_case(w)) {
-        Some(true)
-    } else if FALSE.iter().any(|w| s.eq_ignore_ascii_case(w)) {
-        Some(false)
-    } else {
-        None
-    }
 }
 
 const CURRENCY_SIGNS: [&str; 3] = ["€", "$", "£"];

@@ -27,7 +27,7 @@ const DECIMAL_DIGITS: usize = 38;
 const IN_MEMORY_MAX: u64 = 256 << 20;
 
 fn in_memory_max() -> u64 {
-    std::env::var("AUDIENCE_PARQUET_IN_MEMORY_MAX").ok().and_then(|v| v.trim().parse().ok()).unwrap_or(IN_MEMORY_MAX)
+    crate::exec::options().parquet_in_memory_max.unwrap_or(IN_MEMORY_MAX)
 }
 
 /// A Parquet file checked and ready to scan.

@@ -38,8 +38,7 @@ pub fn temp_file(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
 /// the next run recovers: `staged`, `journal`, `rename:N` (after N renames),
 /// `audit` (half of the audit record written) and `committed`.
 fn crash_at(point: &str) {
-    static AT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    if AT.get_or_init(|| std::env::var("AUDIENCE_CRASH_AT").ok()).as_deref() == Some(point) {
+    if crate::exec::options().crash_at.as_deref() == Some(point) {
         std::process::abort();
     }
 }
@@ -47,8 +46,7 @@ fn crash_at(point: &str) {
 /// Whether a test asked the N-th rename to fail (`AUDIENCE_FAIL_AT=rename:N`),
 /// to prove that a rename failing half-way puts every list back.
 fn fail_at(point: &str) -> bool {
-    static AT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    AT.get_or_init(|| std::env::var("AUDIENCE_FAIL_AT").ok()).as_deref() == Some(point)
+    crate::exec::options().fail_at.as_deref() == Some(point)
 }
 
 #[derive(Serialize, Deserialize)]
@@ -227,7 +225,7 @@ impl OutputDir {
         }
         let mut f = OpenOptions::new().create(true).append(true).open(&path).with_context(|| format!("{}: cannot open the audit trail", path.display()))?;
         let before = f.metadata().map(|m| m.len()).ok();
-        if std::env::var("AUDIENCE_CRASH_AT").as_deref() == Ok("audit") {
+        if crate::exec::options().crash_at.as_deref() == Some("audit") {
             let _ = f.write(&buf.as_bytes()[..buf.len() / 2]);
             crash_at("audit");
         }

@@ -242,3 +242,18 @@ fn the_sample_project_checks_and_passes_its_tests() {
     t.ok().stdout_has(" passed, 0 failed");
     w.run(&["fields"]).ok().stdout_has("postal_code").stdout_has("text (boolean words)");
 }
+
+#[test]
+fn a_malformed_audience_variable_is_a_usage_error_naming_it() {
+    let w = Work::project("email,city\na@x.io,Lyon\n", "", &[("lyon", "name: lyon\nwhere: {field: city, op: eq, value: Lyon}\n")]);
+    for (var, value, says) in [
+        ("AUDIENCE_PART_ROWS", "lots", "AUDIENCE_PART_ROWS=lots: expected a whole number of at least 1"),
+        ("AUDIENCE_PART_ROWS", "0", "AUDIENCE_PART_ROWS=0: expected a whole number of at least 1"),
+        ("AUDIENCE_ENGINE", "gpu", "AUDIENCE_ENGINE=gpu: expected `streaming` or `in-memory`"),
+    ] {
+        w.run_env(&[(var, value)], &["run"]).code(2).stderr_has(says);
+        assert!(!w.exists("out/lyon.csv"), "{var}={value}: nothing is written");
+    }
+    w.run_env(&[("AUDIENCE_ENGINE", "in-memory"), ("AUDIENCE_PARQUET_IN_MEMORY_MAX", "0")], &["run"]).ok();
+    assert_eq!(w.list_keys("out/lyon.csv"), ["a@x.io"]);
+}
