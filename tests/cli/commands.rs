@@ -257,3 +257,26 @@ fn a_malformed_audience_variable_is_a_usage_error_naming_it() {
     w.run_env(&[("AUDIENCE_ENGINE", "in-memory"), ("AUDIENCE_PARQUET_IN_MEMORY_MAX", "0")], &["run"]).ok();
     assert_eq!(w.list_keys("out/lyon.csv"), ["a@x.io"]);
 }
+
+/// The sample project's lists, byte for byte, as the engine wrote them
+/// before the plan was rebuilt (commit 037e308): `tests/golden/sample-lists.sha256`
+/// holds one `SHA-256  file` line per list. After a deliberate change of
+/// output, regenerate it with `sha256sum out/*.* > tests/golden/sample-lists.sha256`
+/// run from a copy of the sample after `audience run`, and say why in the commit.
+#[test]
+fn the_sample_lists_are_byte_identical_to_the_golden_ones() {
+    use sha2::{Digest, Sha256};
+    let w = sample();
+    w.run(&["run"]).ok();
+    let golden = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/sample-lists.sha256")).unwrap();
+    let mut want: Vec<(String, String)> =
+        golden.lines().filter_map(|l| l.split_once("  ")).map(|(h, f)| (f.trim_start_matches("out/").to_string(), h.to_string())).collect();
+    want.sort();
+    let got: Vec<(String, String)> =
+        lists(&w, "out").into_iter().map(|(name, bytes)| (name, Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())).collect();
+    assert_eq!(got.len(), want.len(), "lists written: {:?}", got.iter().map(|(n, _)| n).collect::<Vec<_>>());
+    for ((name, hash), (gname, ghash)) in got.iter().zip(&want) {
+        assert_eq!(name, gname);
+        assert!(hash == ghash, "{name} differs from its golden bytes");
+    }
+}
