@@ -13,6 +13,7 @@ use crate::masks::Mask;
 use crate::project::Project;
 use crate::segment::ast::{Agg, AggDef, Cond, Leaf, Scope};
 use crate::segment::compile::{balanced, fold_text, leaf_expr, leaf_expr_folded, CResult, CompileError};
+use crate::types::columns::{self, CONTACT};
 pub use crate::types::member_column;
 
 pub const BUILTINS: &[(&str, FieldType)] = &[
@@ -153,7 +154,7 @@ impl<'a> Plan<'a> {
         if let Some(i) = self.by_key.get(&key) {
             return self.aggs[*i].name.clone();
         }
-        let name = format!("__a{}", self.aggs.len());
+        let name = columns::agg(self.aggs.len());
         self.aggs.push(AggCol { table: table.into(), scope, kind, name: name.clone(), ty, zero_when_none: zero });
         self.by_key.insert(key, self.aggs.len() - 1);
         name
@@ -163,7 +164,7 @@ impl<'a> Plan<'a> {
         if let Some(i) = self.derived_keys.get(&key) {
             return self.derived[*i].0.clone();
         }
-        let name = format!("__d{}", self.derived.len());
+        let name = columns::derived(self.derived.len());
         self.derived.push((name.clone(), expr));
         self.derived_keys.insert(key, self.derived.len() - 1);
         name
@@ -438,7 +439,7 @@ impl<'a> Plan<'a> {
                         None => f,
                     });
                 }
-                let name = format!("__g{si}_{}", group_masks.len());
+                let name = columns::group_mask(si, group_masks.len());
                 masks.push(m.unwrap_or(lit(true)).fill_null(lit(false)).alias(name.as_str()));
                 group_masks.insert(g, col(name.as_str()));
             }
@@ -450,7 +451,7 @@ impl<'a> Plan<'a> {
                 let group = group_masks[&(a.table.clone(), a.scope)].clone();
                 let mask = match &a.kind {
                     Kind::Def { filter: Some(f), .. } => {
-                        let name = format!("__m{si}_{ai}");
+                        let name = columns::agg_mask(si, ai);
                         agg_masks.push(group.and(f.clone()).fill_null(lit(false)).alias(name.as_str()));
                         col(name.as_str())
                     }
@@ -505,9 +506,12 @@ impl<'a> Plan<'a> {
                 for (di, (value, list)) in distinct.iter().enumerate() {
                     let v = col(value.as_str());
                     let flags: Vec<Expr> =
-                        list.iter().enumerate().map(|(k, (m, _))| m.clone().and(v.clone().is_not_null()).any(true).alias(format!("__f{k}"))).collect();
-                    let counts: Vec<Expr> =
-                        list.iter().enumerate().map(|(k, _)| col(format!("__f{k}")).cast(DataType::Int64).sum().alias(distinct_name(si, di, k))).collect();
+                        list.iter().enumerate().map(|(k, (m, _))| m.clone().and(v.clone().is_not_null()).any(true).alias(columns::distinct_flag(k))).collect();
+                    let counts: Vec<Expr> = list
+                        .iter()
+                        .enumerate()
+                        .map(|(k, _)| col(columns::distinct_flag(k)).cast(DataType::Int64).sum().alias(distinct_name(si, di, k)))
+                        .collect();
                     out.push(rows.clone().group_by([col(CONTACT), v]).agg(flags).group_by([col(CONTACT)]).agg(counts));
                 }
                 out
@@ -575,9 +579,6 @@ impl<'a> Plan<'a> {
         self.data.table(name).expect("resolved during compile")
     }
 }
-
-/// A contact's number (its ROW) on the table rows that belong to it.
-const CONTACT: &str = "__contact";
 
 /// Table rows one pass of the feature query takes, at most;
 /// `AUDIENCE_PART_ROWS` sets another figure. Measured at 10M contacts and
@@ -664,11 +665,11 @@ fn stack(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
 }
 
 fn fold_name(column: &str) -> String {
-    format!("__fold:{column}")
+    columns::folded(column)
 }
 
 fn distinct_name(source: usize, value: usize, k: usize) -> String {
-    format!("__n{source}_{value}_{k}")
+    columns::distinct(source, value, k)
 }
 
 /// The column whose distinct values an aggregate counts, if it counts any.

@@ -82,7 +82,7 @@ pub struct Program {
 }
 
 fn leaf_name(i: usize) -> String {
-    format!("__leaf:{i}")
+    crate::types::columns::leaf(i)
 }
 
 impl Program {

@@ -8,6 +8,58 @@ pub const KEY: &str = "__key";
 /// File order of a contact (first appearance) or of a table row.
 pub const ROW: &str = "__row";
 
+/// Names of the working columns of the feature query and the masks. They
+/// start with `__`, which no export's header does in practice; a contacts
+/// column named like one is reported as a name conflict.
+pub mod columns {
+    /// A contact's number (its ROW) on the table rows that belong to it.
+    pub const CONTACT: &str = "__contact";
+    /// Whether a table row's key is a known contact.
+    pub const KNOWN: &str = "__known";
+    /// Whether a contact is a recipient of any segment being written.
+    pub const ANY_RECIPIENT: &str = "__any";
+
+    /// Aggregate number `i` of the feature table.
+    pub fn agg(i: usize) -> String {
+        format!("__a{i}")
+    }
+
+    /// Derived feature number `i` (computed from aggregates).
+    pub fn derived(i: usize) -> String {
+        format!("__d{i}")
+    }
+
+    /// Row mask `k` of source `source` (one per table and scope).
+    pub fn group_mask(source: usize, k: usize) -> String {
+        format!("__g{source}_{k}")
+    }
+
+    /// Row mask of aggregate `agg` over source `source`.
+    pub fn agg_mask(source: usize, agg: usize) -> String {
+        format!("__m{source}_{agg}")
+    }
+
+    /// Per (contact, value) flag of distinct count `k`.
+    pub fn distinct_flag(k: usize) -> String {
+        format!("__f{k}")
+    }
+
+    /// Distinct count `k` of value column `value` over source `source`.
+    pub fn distinct(source: usize, value: usize, k: usize) -> String {
+        format!("__n{source}_{value}_{k}")
+    }
+
+    /// A text column folded (lower case, no accents) for comparisons.
+    pub fn folded(column: &str) -> String {
+        format!("__fold:{column}")
+    }
+
+    /// Leaf test number `i` of the mask program.
+    pub fn leaf(i: usize) -> String {
+        format!("__leaf:{i}")
+    }
+}
+
 /// Column of a segment's members in an evaluated frame.
 pub fn member_column(alias: &str) -> String {
     format!("__member:{alias}")

@@ -199,8 +199,8 @@ pub fn select_recipients(eval: &Evaluation, recipient_col: &str, columns: &[OutC
 
 fn write_union(out: &OutputDir, session: &Session, eval: &Evaluation, target: &Path) -> Result<ExitCode> {
     let any = eval.results.iter().map(|r| col(r.recipient_col.as_str())).reduce(Expr::or).unwrap_or(lit(false));
-    let keep = crate::exec::run_in_memory(eval.frame.clone().lazy().select([any.alias("__any")]))?;
-    let keep = keep.column("__any")?.bool()?;
+    let keep = crate::exec::run_in_memory(eval.frame.clone().lazy().select([any.alias(crate::types::columns::ANY_RECIPIENT)]))?;
+    let keep = keep.column(crate::types::columns::ANY_RECIPIENT)?.bool()?;
     let mut df = export_columns(eval, &eval.results[0].columns)?;
     if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).with_context(|| format!("{}: cannot create the folder", parent.display()))?;

@@ -481,7 +481,7 @@ fn load_inputs(project: &Project, inputs: &mut Vec<Snapshot>) -> Result<Dataset>
     };
 
     crate::exec::timing("load: contacts", started);
-    let known = contacts.clone().lazy().select([col(KEY), lit(true).alias("__known")]);
+    let known = contacts.clone().lazy().select([col(KEY), lit(true).alias(crate::types::columns::KNOWN)]);
     let mut tables = Vec::new();
     // Key counts of an export shared by two tables are the same for both.
     let mut counted: HashMap<String, KeyCounts> = HashMap::new();
