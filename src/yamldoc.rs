@@ -39,13 +39,11 @@ pub fn read_text(path: &Path) -> Result<String, (Pos, String)> {
         return Err(whole("the file is UTF-16 text; save it as UTF-8".into()));
     }
     String::from_utf8(bytes).map_err(|e| {
-        let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let good = std::str::from_utf8(good).unwrap_or_default();
-        let line = good.matches('\n').count() + 1;
-        let col = good.rsplit('\n').next().unwrap_or("").chars().count() + 1;
-        let byte = e.as_bytes()[good.len()];
+        let valid = e.utf8_error().valid_up_to();
+        let good = std::str::from_utf8(&e.as_bytes()[..valid]).unwrap_or_default();
+        let byte = e.as_bytes()[valid];
         (
-            Pos { line, col },
+            crate::yamlpos::pos_of_byte(good, valid),
             format!("the file is not valid UTF-8: byte 0x{byte:02X} here is not part of any character; save the file as UTF-8 (often it was saved as Windows-1252 or Latin-1)"),
         )
     })

@@ -88,9 +88,18 @@ enum Frame {
     },
 }
 
-fn pos_of(span: &Span) -> Pos {
+/// Where a saphyr-parser event starts.
+pub fn pos_of(span: &Span) -> Pos {
     // saphyr-parser's lines are 1-based, its columns 0-based (in characters).
     Pos { line: span.start.line(), col: span.start.col() + 1 }
+}
+
+/// The line and column of byte `at` of `text`.
+pub fn pos_of_byte(text: &str, at: usize) -> Pos {
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    Pos { line, col }
 }
 
 impl PosMap {

@@ -10,11 +10,11 @@
 
 use std::collections::HashMap;
 
-use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span, Tag};
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Tag};
 use serde_yaml::value::{Tag as ValueTag, TaggedValue};
 use serde_yaml::{Mapping, Number, Value};
 
-use crate::yamlpos::Pos;
+use crate::yamlpos::{pos_of, pos_of_byte, Pos};
 
 /// Nodes that aliases may copy in one file: real files copy a handful; the
 /// "billion laughs" file copies exponentially many.
@@ -61,7 +61,7 @@ pub fn parse(text: &str) -> Result<Value, YamlError> {
             Some(Ok(x)) => x,
             Some(Err(e)) => return Err(scan_error(text, &e, last_end)),
         };
-        let pos = start_of(&span);
+        let pos = pos_of(&span);
         last_end = Pos { line: span.end.line(), col: span.end.col() + 1 };
         let (node, nodes, anchor) = match event {
             Event::StreamStart | Event::StreamEnd | Event::Nothing | Event::DocumentEnd => continue,
@@ -138,18 +138,6 @@ pub fn parse(text: &str) -> Result<Value, YamlError> {
         }
     }
     Ok(root.unwrap_or(Value::Null))
-}
-
-fn start_of(span: &Span) -> Pos {
-    // saphyr-parser's lines are 1-based, its columns 0-based (in characters).
-    Pos { line: span.start.line(), col: span.start.col() + 1 }
-}
-
-fn pos_of_byte(text: &str, at: usize) -> Pos {
-    let before = &text[..at];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
-    Pos { line, col }
 }
 
 /// The byte offset of a 1-based line and column, or the end of the text.
