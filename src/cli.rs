@@ -48,7 +48,7 @@ pub enum CheckFormat {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Evaluate segments and write each one's recipients to OUTPUT/ALIAS.csv
-    #[command(after_help = "Examples:\n  audience run\n  audience run loyal-100 newsletter\n  audience run --union vip-tariff loyal-100 -o out/campaign.csv")]
+    #[command(after_help = "Examples:\n  audience run\n  audience run loyal-100 newsletter\n  audience run --union vip-tariff loyal-100 -o out/campaign.csv\n  audience run --union vip-tariff loyal-100 -o - | gzip > campaign.csv.gz\n  audience run --exclusive vip-tariff loyal-100 newsletter -o out/campaign\n  audience run --changes")]
     Run {
         /// Segments to export [default: every segment file]
         #[arg(value_name = "ALIAS")]
@@ -56,9 +56,18 @@ pub enum Command {
         /// Write one deduplicated list of the recipients of these segments (needs -o)
         #[arg(long, num_args = 1.., value_name = "ALIAS", conflicts_with = "aliases")]
         union: Vec<String>,
-        /// The file for --union
-        #[arg(short, long, value_name = "FILE", requires = "union")]
+        /// Write these segments so that nobody is in two of them: each loses the recipients of those before it (needs -o DIR)
+        #[arg(long, num_args = 1.., value_name = "ALIAS", conflicts_with_all = ["aliases", "union"])]
+        exclusive: Vec<String>,
+        /// The file for --union (`-` for standard output), or the folder for --exclusive
+        #[arg(short, long, value_name = "PATH")]
         output: Option<PathBuf>,
+        /// Also write who was added and removed since each segment's last export, under OUTPUT/changes/
+        #[arg(long, conflicts_with_all = ["union", "exclusive"])]
+        changes: bool,
+        /// Let an empty list replace a non-empty one (refused by default: an empty export is more often a broken input than a real result)
+        #[arg(long)]
+        allow_empty: bool,
     },
     /// Count members, recipients and the reasons between them
     #[command(after_help = "Examples:\n  audience count\n  audience count loyal-100 --format json")]
@@ -79,6 +88,9 @@ pub enum Command {
         /// Count what each top-level condition keeps
         #[arg(long)]
         explain: bool,
+        /// table: counts and recipients for reading; csv or json: the recipients alone on stdout, with the export's columns (the counts go to stderr)
+        #[arg(long, value_enum, default_value = "table")]
+        format: TableFormat,
     },
     /// Validate segment files and the project file
     #[command(after_help = "Examples:\n  audience check\n  audience check --no-data segments/vip.yaml")]
@@ -109,6 +121,16 @@ pub enum Command {
         /// Draw the class table and the grid as an SVG chart
         #[arg(long, value_name = "FILE.svg")]
         plot: Option<PathBuf>,
+    },
+    /// How many recipients each pair of segments shares
+    #[command(after_help = "Examples:\n  audience overlap\n  audience overlap vip-tariff loyal-100 newsletter --format csv")]
+    Overlap {
+        /// Segments to compare [default: every segment file]
+        #[arg(value_name = "ALIAS")]
+        aliases: Vec<String>,
+        /// table: a matrix with each row's share; csv or json: one row per pair (a, b, shared, a_recipients, b_recipients)
+        #[arg(long, value_enum, default_value = "table")]
+        format: TableFormat,
     },
     /// List every field a condition may use, with its type and sample values
     #[command(after_help = "Examples:\n  audience fields\n  audience fields --format csv")]

@@ -9,11 +9,12 @@ use polars::prelude::*;
 
 use crate::exec::run_in_memory;
 use crate::features::{member_column, Plan};
+use crate::types::group_column;
 use crate::load::{read_key_list, Dataset, FieldType, KEY};
 use crate::masks::{Mask, Program};
 use crate::project::Project;
 use crate::rfm_fields;
-use crate::segment::ast::{KeyList, Purpose, Segment};
+use crate::segment::ast::{KeyList, Preset, Purpose, Segment};
 use crate::segment::compile::CompileError;
 pub use crate::types::recipient_column;
 
@@ -46,10 +47,27 @@ pub struct Counts {
     pub invalid_email: u64,
 }
 
-/// One output column: its header and the expression giving it.
+/// One output column: its header and what gives it.
 pub struct OutCol {
     pub header: String,
-    pub expr: Expr,
+    pub value: OutValue,
+}
+
+pub enum OutValue {
+    /// A column over the evaluation's frame.
+    Expr(Expr),
+    /// One JSON object per row of these columns, as text (listmonk's
+    /// `attributes`).
+    Json(Vec<OutCol>),
+    /// The texts of these columns joined by a space, missing ones left out
+    /// (a full name from first and last names).
+    Joined(Vec<OutCol>),
+}
+
+impl OutCol {
+    fn expr(header: String, expr: Expr) -> OutCol {
+        OutCol { header, value: OutValue::Expr(expr) }
+    }
 }
 
 pub struct SegmentResult {
@@ -58,6 +76,10 @@ pub struct SegmentResult {
     pub member_col: String,
     pub recipient_col: String,
     pub columns: Vec<OutCol>,
+    /// `export.split_by`: the field whose values name the files.
+    pub split: Option<Expr>,
+    /// `export.groups`: the frame's column naming each contact's group.
+    pub group_col: Option<String>,
 }
 
 pub struct Evaluation {
@@ -218,13 +240,23 @@ impl<'a> Context<'a> {
             program.push(&member_column(&s.alias), members);
         }
         let mut columns: HashMap<String, Vec<OutCol>> = HashMap::new();
+        let mut splits: HashMap<String, Expr> = HashMap::new();
         if want.export_columns {
             for s in requested {
-                match self.export_columns(&mut plan, s, scopes.get(&s.alias).copied().flatten()) {
+                let scope = scopes.get(&s.alias).copied().flatten();
+                match self.export_columns(&mut plan, s, scope) {
                     Ok(c) => {
                         columns.insert(s.alias.clone(), c);
                     }
-                    Err(e) => errors.push((locate_file(s, &e), e)),
+                    Err(e) => errors.extend(e.into_iter().map(|e| (locate_file(s, &e), e))),
+                }
+                if let Some((field, path)) = &s.export.split_by {
+                    match plan.field(field, scope, path) {
+                        Ok(r) => {
+                            splits.insert(s.alias.clone(), r.expr);
+                        }
+                        Err(e) => errors.push((locate_file(s, &e), e)),
+                    }
                 }
             }
         }
@@ -311,12 +343,18 @@ impl<'a> Context<'a> {
             counts.recipients = trues(&rcp);
             rcp.rename(recipient_column(&s.alias).as_str().into());
             recipient_cols.push(rcp.into_series().into());
+            let group_col = (!s.export.groups.is_empty()).then(|| group_column(&s.alias));
+            if let Some(name) = &group_col {
+                recipient_cols.push(self.groups(&df, s, name)?);
+            }
             results.push(SegmentResult {
                 alias: s.alias.clone(),
                 counts,
                 member_col: member_column(&s.alias),
                 recipient_col: recipient_column(&s.alias),
                 columns: columns.remove(&s.alias).unwrap_or_default(),
+                split: splits.remove(&s.alias),
+                group_col,
             });
         }
         drop(members);
@@ -380,25 +418,161 @@ impl<'a> Context<'a> {
 
     /// The columns a segment exports: `export.columns` (default every contact
     /// column), renamed.
-    fn export_columns(&self, plan: &mut Plan, s: &Segment, scope: Option<usize>) -> Result<Vec<OutCol>, CompileError> {
-        let names: Vec<(String, String)> = match &s.export.columns {
-            Some(c) => c.clone(),
-            None => self.data.columns.iter().map(|(n, _)| (n.clone(), String::new())).collect(),
+    /// Each contact's test group, by the MD5 rule of [`crate::groups`].
+    fn groups(&self, df: &DataFrame, s: &Segment, name: &str) -> PolarsResult<Column> {
+        let salt = s.export.groups_salt.as_deref().unwrap_or(&s.alias);
+        let shares: Vec<u32> = s.export.groups.iter().map(|g| g.basis_points).collect();
+        let keys = df.column(KEY)?.str()?;
+        let names: StringChunked =
+            keys.iter().map(|k| k.map(|k| s.export.groups[crate::groups::pick(&shares, crate::groups::bucket(salt, k))].name.as_str())).collect();
+        Ok(names.with_name(name.into()).into_column())
+    }
+
+    /// The columns of a segment's list, headed as exported: a preset's
+    /// first, then `export.columns` (every contact column without it),
+    /// then `rename` over the headers. Every problem is reported.
+    fn export_columns(&self, plan: &mut Plan, s: &Segment, scope: Option<usize>) -> Result<Vec<OutCol>, Vec<CompileError>> {
+        let ex = &s.export;
+        let mut errors = Vec::new();
+        let preset = match ex.preset {
+            Some(p) => match self.preset_columns(p, s) {
+                Ok(cols) => Some(cols),
+                Err(e) => {
+                    errors.extend(e);
+                    None
+                }
+            },
+            None => None,
         };
-        for (from, _) in &s.export.rename {
-            if !names.iter().any(|(n, _)| n == from) {
-                return Err(CompileError::new(&format!("export.rename.{from}"), format!("`rename` names `{from}`, which is not an exported column"))
-                    .hint("rename keys must be columns listed in export.columns (or contact columns when it is absent)"));
+        let names: Vec<(String, String)> = match (&ex.columns, &preset) {
+            (Some(c), _) => c.clone(),
+            // A preset alone exports its own columns.
+            (None, Some(_)) => Vec::new(),
+            (None, None) => self.data.columns.iter().map(|(n, _)| (n.clone(), String::new())).collect(),
+        };
+        let mut out: Vec<OutCol> = Vec::new();
+        let mut rest: Vec<OutCol> = Vec::new();
+        let used: Vec<String> = preset.as_ref().map(|p| p.sources.clone()).unwrap_or_default();
+        for (name, path) in &names {
+            // A preset already carries the key and its name columns.
+            if used.contains(name) {
+                continue;
+            }
+            let expr = if name == "group" && !ex.groups.is_empty() {
+                col(group_column(&s.alias).as_str())
+            } else {
+                match plan.field(name, scope, path) {
+                    Ok(r) => r.expr,
+                    Err(e) => {
+                        errors.push(e);
+                        continue;
+                    }
+                }
+            };
+            rest.push(OutCol::expr(name.clone(), expr));
+        }
+        match preset {
+            Some(p) if p.attributes => {
+                out.extend(p.columns);
+                out.push(OutCol { header: "attributes".into(), value: OutValue::Json(rest) });
+            }
+            Some(p) => {
+                out.extend(p.columns);
+                out.extend(rest);
+            }
+            None => out = rest,
+        }
+        for (from, to) in &ex.rename {
+            match out.iter_mut().find(|c| c.header == *from) {
+                Some(c) => c.header = to.clone(),
+                None => errors.push(
+                    CompileError::new(&format!("export.rename.{from}"), format!("`rename` names `{from}`, which is not an exported column"))
+                        .hint("rename keys must be columns listed in export.columns (or contact columns when it is absent), or a preset's headers"),
+                ),
             }
         }
-        let mut out = Vec::new();
-        for (name, path) in names {
-            let r = plan.field(&name, scope, &path)?;
-            let header = s.export.rename.iter().find(|(from, _)| *from == name).map(|(_, to)| to.clone()).unwrap_or(name);
-            out.push(OutCol { header, expr: r.expr });
+        if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(errors)
         }
-        Ok(out)
     }
+
+    /// The columns a mailer preset puts first, and the contact columns they
+    /// draw on. A name without a source is an error at `export.preset`.
+    fn preset_columns(&self, preset: Preset, s: &Segment) -> Result<PresetColumns, Vec<CompileError>> {
+        let ex = &s.export;
+        let mut errors = Vec::new();
+        let mut sources = vec![self.data.key_column.clone()];
+        let mut source = |name: &str, required: bool, errors: &mut Vec<CompileError>| -> Option<Expr> {
+            let (column, path) = match ex.preset_columns.iter().find(|(n, _, _)| n == name) {
+                Some((_, c, p)) => (c.clone(), p.clone()),
+                None => (name.to_string(), "export.preset".to_string()),
+            };
+            if self.data.column_type(&column).is_some() {
+                sources.push(column.clone());
+                return Some(col(column.as_str()));
+            }
+            if required {
+                let said = if path == "export.preset" { format!("no contacts column is called `{name}`") } else { format!("the contacts have no column `{column}`") };
+                let names: Vec<&str> = self.data.columns.iter().map(|(n, _)| n.as_str()).collect();
+                let hint = if path == "export.preset" {
+                    format!("name the contacts column that holds it in `export.preset_columns: {{{name}: …}}`")
+                } else {
+                    crate::diag::did_you_mean(&column, names.iter().copied()).unwrap_or_else(|| format!("contacts columns: {}", names.join(", ")))
+                };
+                errors.push(CompileError::new(&path, format!("preset `{}` needs a {name} column, and {said}", preset_name(preset))).hint(hint));
+            }
+            None
+        };
+        let email = col(self.data.key_column.as_str());
+        let mut columns = Vec::new();
+        let mut attributes = false;
+        match preset {
+            Preset::Mailchimp | Preset::Brevo => {
+                let first = source("first_name", true, &mut errors);
+                let last = source("last_name", true, &mut errors);
+                let heads = if preset == Preset::Mailchimp { ["Email Address", "First Name", "Last Name"] } else { ["EMAIL", "FIRSTNAME", "LASTNAME"] };
+                if let (Some(first), Some(last)) = (first, last) {
+                    columns = vec![OutCol::expr(heads[0].into(), email), OutCol::expr(heads[1].into(), first), OutCol::expr(heads[2].into(), last)];
+                }
+            }
+            Preset::Listmonk => {
+                let name = match source("name", false, &mut errors) {
+                    Some(n) => Some(OutValue::Expr(n)),
+                    None => {
+                        let first = source("first_name", true, &mut errors);
+                        let last = source("last_name", true, &mut errors);
+                        match (first, last) {
+                            (Some(f), Some(l)) => Some(OutValue::Joined(vec![OutCol::expr("first".into(), f), OutCol::expr("last".into(), l)])),
+                            _ => None,
+                        }
+                    }
+                };
+                if let Some(name) = name {
+                    columns = vec![OutCol::expr("email".into(), email), OutCol { header: "name".into(), value: name }];
+                }
+                attributes = true;
+            }
+        }
+        if errors.is_empty() {
+            Ok(PresetColumns { columns, sources, attributes })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// A preset's leading columns, the contact columns behind them, and whether
+/// the other columns go into one JSON `attributes` column.
+struct PresetColumns {
+    columns: Vec<OutCol>,
+    sources: Vec<String>,
+    attributes: bool,
+}
+
+fn preset_name(p: Preset) -> &'static str {
+    crate::segment::ast::PRESETS.iter().find(|(_, q)| *q == p).map(|(n, _)| *n).unwrap_or("?")
 }
 
 pub struct SuppressMasks {

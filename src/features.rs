@@ -11,7 +11,7 @@ use polars::prelude::*;
 use crate::load::{Dataset, FieldType, TableData, KEY, ROW};
 use crate::masks::Mask;
 use crate::project::Project;
-use crate::segment::ast::{Agg, AggDef, Cond, Leaf, Scope};
+use crate::segment::ast::{Agg, AggDef, Cond, Leaf, Op, Scope};
 use crate::segment::compile::{balanced, fold_text, leaf_expr, leaf_expr_folded, CResult, CompileError};
 use crate::types::columns::{self, CONTACT};
 pub use crate::types::member_column;
@@ -315,6 +315,11 @@ impl<'a> Plan<'a> {
             Cond::All(cs, _) => Ok(balanced(cs.iter().map(|c| self.row_cond(t, c)).collect::<CResult<_>>()?, true)),
             Cond::Any(cs, _) => Ok(balanced(cs.iter().map(|c| self.row_cond(t, c)).collect::<CResult<_>>()?, false)),
             Cond::Not(c, _) => Ok(self.row_cond(t, c)?.not()),
+            Cond::Field(l) if matches!(l.op, Op::Top | Op::Bottom) => Err(CompileError::new(
+                &format!("{}.op", l.path),
+                format!("`{}` ranks contacts, not a table's rows; it cannot stand inside a `where` over `{}`", l.op.name(), t.cfg.name),
+            )
+            .hint("rank a contact field or a metric, or a table condition's aggregate (`agg: sum`, `op: top`)")),
             Cond::Field(l) => {
                 let ty = t.column_type(&l.field).ok_or_else(|| {
                     let names: Vec<&str> = t.columns.iter().map(|(n, _)| n.as_str()).collect();

@@ -9,6 +9,7 @@ pub mod diag;
 pub mod engine;
 pub mod exec;
 pub mod features;
+pub mod groups;
 pub mod load;
 pub mod masks;
 pub mod output;

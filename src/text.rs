@@ -144,3 +144,19 @@ mod tests {
         assert!(!is_valid_email("a@@example.com"));
     }
 }
+
+/// A value as part of a file name, as `export.split_by` names its files:
+/// case and accents dropped, each run of characters outside `[a-z0-9_-]`
+/// as one `-`, no `-` at either end. Empty when nothing is left.
+pub fn file_part(value: &str) -> String {
+    let folded = fold(value);
+    let mut out = String::with_capacity(folded.len());
+    for c in folded.chars() {
+        if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-' {
+            out.push(c);
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_string()
+}

@@ -66,6 +66,11 @@ pub fn member_column(alias: &str) -> String {
 }
 
 /// Column of a segment's recipients in an evaluated frame.
+/// The test group of each contact, for a segment with `export.groups`.
+pub fn group_column(alias: &str) -> String {
+    format!("__group:{alias}")
+}
+
 pub fn recipient_column(alias: &str) -> String {
     format!("__recipient:{alias}")
 }

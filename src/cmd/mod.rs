@@ -3,6 +3,7 @@
 mod check;
 mod count;
 mod fields;
+mod overlap;
 mod rfm;
 mod run;
 mod show;
@@ -17,13 +18,16 @@ use crate::cli::{Cli, Command};
 pub fn dispatch(cli: Cli) -> Result<ExitCode> {
     let common = &cli.common;
     match cli.command {
-        Command::Run { aliases, union, output } => run::run(common, &aliases, &union, output.as_deref()),
+        Command::Run { aliases, union, exclusive, output, changes, allow_empty } => {
+            run::run(common, &run::RunArgs { aliases: &aliases, union: &union, exclusive: &exclusive, output: output.as_deref(), changes, allow_empty })
+        }
         Command::Count { aliases, format } => count::run(common, &aliases, format),
-        Command::Show { alias, limit, explain } => show::run(common, &alias, limit, explain),
+        Command::Show { alias, limit, explain, format } => show::run(common, &alias, limit, explain, format),
         Command::Check { paths, no_data, format } => check::run(common, &paths, no_data, format),
         Command::Test { aliases } => test::run(common, &aliases),
         Command::Rfm { scores, format, plot } => rfm::run(common, scores.as_deref(), format, plot.as_deref()),
         Command::Fields { format } => fields::run(common, format),
+        Command::Overlap { aliases, format } => overlap::run(common, &aliases, format),
     }
 }
 

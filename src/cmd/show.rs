@@ -10,13 +10,28 @@ use crate::engine::{Context, Want};
 use crate::segment::ast::{Cond, KeyList, Segment};
 use crate::session::Session;
 
-pub fn run(common: &Common, alias: &str, limit: usize, explain: bool) -> Result<ExitCode> {
+pub fn run(common: &Common, alias: &str, limit: usize, explain: bool, format: TableFormat) -> Result<ExitCode> {
+    if explain && format != TableFormat::Table {
+        return Err(crate::session::UsageError("--explain prints a table; use it without --format".into()).into());
+    }
     let session = Session::open(common)?;
     let seg = session.select(&[alias.to_string()])?[0];
     let data = session.load_data()?;
     data.notes.print();
     let eval = session.evaluate(&data, &[seg], Want { export_columns: true, ..Want::default() })?;
     let res = &eval.results[0];
+    let df = super::run::select_recipients(&eval, &res.recipient_col, &res.columns)?;
+    let mut first = df.head(Some(limit));
+    if format != TableFormat::Table {
+        // Machine-readable: the rows alone on stdout, the rest on stderr.
+        let c = &res.counts;
+        eprintln!("{}: {} member(s), {} recipient(s); {} shown", seg.alias, c.members, c.recipients, first.height());
+        match format {
+            TableFormat::Csv => crate::output::write_stdout(&mut first, None, &crate::output::CsvStyle::PLAIN)?,
+            _ => println!("{}", serde_json::to_string_pretty(&crate::output::json_rows(&first)?)?),
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let category = seg.category.as_ref().map(|c| format!(" [{c}]")).unwrap_or_default();
     println!("{}: {}{category}", seg.alias, seg.name);
     if let Some(d) = &seg.description {
@@ -24,10 +39,9 @@ pub fn run(common: &Common, alias: &str, limit: usize, explain: bool) -> Result<
     }
     super::print_rows(super::COUNT_HEADER, super::COUNT_KEYS, &super::count_rows(&session, &eval.results), TableFormat::Table)?;
 
-    let df = super::run::select_recipients(&eval, &res.recipient_col, &res.columns)?;
     let headers: Vec<String> = res.columns.iter().map(|c| c.header.clone()).collect();
     let mut t = crate::output::table(headers);
-    for row in crate::output::text_rows(&df, limit)? {
+    for row in crate::output::text_rows(&first, limit)? {
         t.add_row(row);
     }
     println!("{t}");

@@ -368,8 +368,30 @@ impl OutputDir {
 
     /// Temporary files of killed runs: nobody else writes under our prefix,
     /// and this run holds the lock, so whatever is left is garbage.
+    /// Where the keys of a segment's last export are kept: the baseline of
+    /// `run --changes` and of `expect.max_change`.
+    pub fn keys_file(&self, alias: &str) -> PathBuf {
+        self.meta.join("keys").join(format!("{alias}.csv"))
+    }
+
+    /// The keys of a segment's last export, in its order; None before its
+    /// first export (or when the file is unreadable: then every recipient
+    /// counts as new, which a guard would rather see than a silent zero).
+    pub fn previous_keys(&self, alias: &str) -> Option<Vec<String>> {
+        let path = self.keys_file(alias);
+        fs::metadata(&path).ok().filter(|m| m.is_file())?;
+        let mut r = csv::ReaderBuilder::new().has_headers(true).from_path(&path).ok()?;
+        r.records().map(|rec| rec.ok().and_then(|r| r.get(0).map(str::to_string))).collect()
+    }
+
     fn remove_leftovers(&self) {
-        for dir in [&self.dir, &self.meta] {
+        // Lists live at the top, split and group lists and changes one
+        // folder down, the keys of the last exports in .audience/keys.
+        let mut dirs = vec![self.dir.clone(), self.meta.clone(), self.meta.join("keys")];
+        if let Ok(entries) = fs::read_dir(&self.dir) {
+            dirs.extend(entries.flatten().filter(|e| e.file_type().is_ok_and(|t| t.is_dir())).map(|e| e.path()).filter(|p| *p != self.meta));
+        }
+        for dir in &dirs {
             let Ok(entries) = fs::read_dir(dir) else { continue };
             for e in entries.flatten() {
                 let name = e.file_name().to_string_lossy().to_string();

@@ -4,7 +4,6 @@
 
 pub mod commit;
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -205,7 +204,23 @@ fn blocks<'a>(df: &'a DataFrame, keep: Option<&'a BooleanChunked>) -> impl Itera
     })
 }
 
-fn write(df: &mut DataFrame, keep: Option<&BooleanChunked>, file: &mut File, format: Format, style: &CsvStyle) -> Result<()> {
+/// Writes a list to standard output (`-o -`), as CSV: nothing else of the
+/// run goes there.
+pub fn write_stdout(df: &mut DataFrame, keep: Option<&BooleanChunked>, style: &CsvStyle) -> Result<()> {
+    let mut stdout = std::io::stdout();
+    write(df, keep, &mut stdout, Format::Csv, style).context("standard output: cannot write the list")?;
+    stdout.flush().context("standard output: cannot write the list")
+}
+
+/// The rows of `df` as JSON objects, columns in order, values typed as in a
+/// JSON Lines export.
+pub fn json_rows(df: &DataFrame) -> Result<Vec<serde_json::Value>> {
+    let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
+    let cells: Vec<Cells> = df.columns().iter().map(Cells::new).collect::<Result<_>>()?;
+    Ok((0..df.height()).map(|i| serde_json::Value::Object(names.iter().cloned().zip(cells.iter().map(|c| c.json(i))).collect())).collect())
+}
+
+fn write<W: Write + Send>(df: &mut DataFrame, keep: Option<&BooleanChunked>, file: &mut W, format: Format, style: &CsvStyle) -> Result<()> {
     match format {
         Format::Parquet => {
             let mut rows = match keep {
@@ -278,6 +293,12 @@ fn write(df: &mut DataFrame, keep: Option<&BooleanChunked>, file: &mut File, for
 pub fn text_rows(df: &DataFrame, limit: usize) -> Result<Vec<Vec<String>>> {
     let cells: Vec<Cells> = df.columns().iter().map(Cells::new).collect::<Result<_>>()?;
     Ok((0..df.height().min(limit)).map(|i| cells.iter().map(|c| c.text(i).unwrap_or_default()).collect()).collect())
+}
+
+/// Every cell of a column as text (None when missing), as lists write it.
+pub fn text_cells(c: &Column) -> Result<Vec<Option<String>>> {
+    let cells = Cells::new(c)?;
+    Ok((0..c.len()).map(|i| cells.text(i)).collect())
 }
 
 /// The format a file's extension asks for (CSV unless .parquet or .jsonl).

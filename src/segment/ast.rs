@@ -29,6 +29,8 @@ pub enum Op {
     After,
     On,
     InLast,
+    Top,
+    Bottom,
 }
 
 pub const OPS: &[(&str, Op)] = &[
@@ -54,6 +56,8 @@ pub const OPS: &[(&str, Op)] = &[
     ("after", Op::After),
     ("on", Op::On),
     ("in_last", Op::InLast),
+    ("top", Op::Top),
+    ("bottom", Op::Bottom),
 ];
 
 impl Op {
@@ -233,7 +237,45 @@ pub struct Export {
     pub separator: u8,
     pub bom: bool,
     pub formulas: Formulas,
+    /// One file per value of this field (field, yaml path).
+    pub split_by: Option<(String, String)>,
+    /// Test groups, their shares in basis points adding up to 10,000.
+    pub groups: Vec<Group>,
+    /// The salt of the group hash; the alias when None.
+    pub groups_salt: Option<String>,
+    pub preset: Option<Preset>,
+    /// The contact columns behind a preset's names (`first_name: prenom`),
+    /// with the YAML path of each.
+    pub preset_columns: Vec<(String, String, String)>,
 }
+
+impl Export {
+    /// Whether the list is written as several files under OUTPUT/ALIAS/.
+    pub fn splits(&self) -> bool {
+        self.split_by.is_some() || !self.groups.is_empty()
+    }
+}
+
+/// One test group of `export.groups`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Group {
+    pub name: String,
+    /// Its share in basis points (45 % is 4,500).
+    pub basis_points: u32,
+}
+
+/// A mailer whose import format `export.preset` follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Preset {
+    Mailchimp,
+    Brevo,
+    Listmonk,
+}
+
+pub const PRESETS: &[(&str, Preset)] = &[("mailchimp", Preset::Mailchimp), ("brevo", Preset::Brevo), ("listmonk", Preset::Listmonk)];
+
+/// The contact columns a preset may draw on, named as `preset_columns` names them.
+pub const PRESET_SOURCES: &[&str] = &["first_name", "last_name", "name"];
 
 /// Whether CSV text cells that a spreadsheet would run as formulas get a
 /// leading `'`. By default only the spreadsheet style (`bom: true`) does.
@@ -245,17 +287,44 @@ pub enum Formulas {
     Escape,
 }
 
+/// `expect.max_change`: how many recipients may come and go between two
+/// exports before a run refuses to replace the list.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum MaxChange {
+    /// A share of the previous export's recipients, in percent.
+    Share(f64),
+    Count(u64),
+}
+
+impl MaxChange {
+    /// The largest change allowed from a previous export of `previous` recipients.
+    pub fn limit(self, previous: u64) -> f64 {
+        match self {
+            MaxChange::Share(p) => p / 100.0 * previous as f64,
+            MaxChange::Count(n) => n as f64,
+        }
+    }
+
+    pub fn text(self) -> String {
+        match self {
+            MaxChange::Share(p) => format!("{}%", crate::text::number_text(p)),
+            MaxChange::Count(n) => n.to_string(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Expect {
     pub min: Option<u64>,
     pub max: Option<u64>,
+    pub max_change: Option<MaxChange>,
     pub includes: Vec<String>,
     pub excludes: Vec<String>,
 }
 
 impl Expect {
     pub fn is_empty(&self) -> bool {
-        self.min.is_none() && self.max.is_none() && self.includes.is_empty() && self.excludes.is_empty()
+        self.min.is_none() && self.max.is_none() && self.max_change.is_none() && self.includes.is_empty() && self.excludes.is_empty()
     }
 }
 

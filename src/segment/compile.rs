@@ -208,6 +208,47 @@ fn regex_match(e: Expr, re: regex::Regex) -> Expr {
     )
 }
 
+/// How many contacts `top` and `bottom` keep: a share of those with a value
+/// (`10%`, `12.5%`), or a number of contacts (`100`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RankAmount {
+    /// num / den of the contacts: `12.5%` is 125 / 1000, kept as integers
+    /// so that ⌈share × N⌉ is exact.
+    Share { num: u64, den: u64 },
+    Count(u64),
+}
+
+pub fn rank_amount(v: &Value) -> Result<RankAmount, String> {
+    let shape = || format!("`top` and `bottom` take a share such as 10% or a number of contacts such as 100, found `{}`", scalar_text(v).unwrap_or_default());
+    match v {
+        Value::Number(n) => match n.as_u64() {
+            Some(c) if c > 0 => Ok(RankAmount::Count(c)),
+            _ => Err(format!("{}; a number of contacts is a whole number above 0", shape())),
+        },
+        Value::String(s) => {
+            let Some(pct) = s.trim().strip_suffix('%') else {
+                return match s.trim().parse::<u64>() {
+                    Ok(c) if c > 0 => Ok(RankAmount::Count(c)),
+                    _ => Err(shape()),
+                };
+            };
+            let pct = pct.trim();
+            let (whole, frac) = pct.split_once('.').unwrap_or((pct, ""));
+            let digits_only = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+            if whole.is_empty() || !digits_only(whole) || !digits_only(frac) || frac.len() > 6 {
+                return Err(shape());
+            }
+            let den = 100 * 10u64.pow(frac.len() as u32);
+            let num: u64 = format!("{whole}{frac}").parse().map_err(|_| shape())?;
+            if num == 0 || num > den {
+                return Err(format!("a share for `top` or `bottom` is above 0% and at most 100%, found `{}`", s.trim()));
+            }
+            Ok(RankAmount::Share { num, den })
+        }
+        _ => Err(shape()),
+    }
+}
+
 /// The value as a number, if it is one (numbers, or text that reads as one).
 fn as_number(v: &Value) -> Option<f64> {
     match v {
@@ -226,6 +267,9 @@ fn as_date(v: &Value, as_of: NaiveDate) -> Option<NaiveDate> {
 fn wanted_type(leaf: &Leaf, ty: FieldType) -> &'static str {
     if matches!(leaf.op, Op::Before | Op::After | Op::On | Op::InLast) {
         return "date";
+    }
+    if matches!(leaf.op, Op::Top | Op::Bottom) {
+        return "float";
     }
     let values: Vec<&Value> = match &leaf.value {
         Some(Value::Sequence(items)) => items.iter().collect(),
@@ -387,6 +431,24 @@ fn positive_raw(e: Expr, folded: Option<Expr>, ty: FieldType, field: &str, leaf:
             let start = dates::window_start(span, as_of).ok_or_else(|| CompileError::new(&vpath, "duration out of range"))?;
             let d = date_view(e, ty);
             Ok(d.clone().gt_eq(date_lit(start)).and(d.lt_eq(date_lit(as_of))))
+        }
+        Op::Top | Op::Bottom => {
+            if !(ty.is_number() || ty.is_date()) {
+                return Err(wrong(leaf, field, ty, "ranks numbers or dates"));
+            }
+            let amount = rank_amount(value.expect("checked by parse")).map_err(|m| CompileError::new(&vpath, m))?;
+            let v = if ty.is_date() { date_view(e, ty) } else { e.cast(DataType::Float64) };
+            // The k-th highest value with ties all in: a value is in when
+            // fewer than k values beat it, that is when its rank (ties
+            // sharing the lowest rank) is at most k. Missing values have no
+            // rank and are never in; N counts the values present. With
+            // k = ⌈N × num / den⌉, rank ≤ k ⇔ (rank − 1) × den < N × num:
+            // integers only, so no rounding decides who is in.
+            let rank = v.clone().rank(RankOptions { method: RankMethod::Min, descending: op == Op::Top }, None).cast(DataType::Float64);
+            Ok(match amount {
+                RankAmount::Share { num, den } => ((rank - lit(1.0)) * lit(den as f64)).lt(v.count().cast(DataType::Float64) * lit(num as f64)),
+                RankAmount::Count(c) => rank.lt_eq(lit(c as f64)),
+            })
         }
         Op::Neq | Op::NotIn | Op::NotContains | Op::IsNotEmpty => unreachable!("negations are compiled from their positive"),
     }

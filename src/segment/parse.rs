@@ -251,6 +251,10 @@ fn check_value_shape(doc: &mut Doc, leaf: &Leaf) -> bool {
             Some(Err(e)) => bad(doc, e.to_string()),
             None => bad(doc, format!("`in_last` takes a duration such as 30d, 2w, 6m, 1y, found {}", kind(v))),
         },
+        Op::Top | Op::Bottom => match super::compile::rank_amount(v) {
+            Ok(_) => true,
+            Err(e) => bad(doc, e),
+        },
         Op::Lt | Op::Lte | Op::Gt | Op::Gte => match v {
             Value::Number(_) => true,
             Value::String(s) if dates::resolve_date(s, dates::epoch()).is_ok() || s.trim().parse::<f64>().is_ok() => true,
@@ -330,7 +334,10 @@ fn string_list(doc: &mut Doc, map: &Mapping, path: &str, key: &str) -> Vec<(Stri
 fn parse_export(doc: &mut Doc, v: Option<&Value>) -> Export {
     let mut ex = Export { separator: b',', ..Export::default() };
     let Some(v) = v.filter(|v| !v.is_null()) else { return ex };
-    let Some(m) = doc.mapping(v, "export", "`export`", &["columns", "rename", "format", "csv"]) else { return ex };
+    let Some(m) = doc.mapping(v, "export", "`export`", &["columns", "rename", "format", "csv", "preset", "preset_columns", "split_by", "groups", "groups_salt"]) else {
+        return ex;
+    };
+    parse_sending(doc, m, &mut ex);
     if m.contains_key("columns") {
         ex.columns = Some(string_list(doc, m, "export", "columns"));
     }
@@ -389,6 +396,105 @@ fn parse_export(doc: &mut Doc, v: Option<&Value>) -> Export {
     ex
 }
 
+/// The parts of `export` that serve sending: preset, split and groups.
+fn parse_sending(doc: &mut Doc, m: &Mapping, ex: &mut Export) {
+    if let Some(p) = doc.string(m, "export", "preset", false) {
+        match PRESETS.iter().find(|(n, _)| *n == p) {
+            Some((_, preset)) => ex.preset = Some(*preset),
+            None => {
+                let names = PRESETS.iter().map(|(n, _)| *n);
+                let hint = did_you_mean(&p, names.clone()).unwrap_or_else(|| format!("presets: {}", names.collect::<Vec<_>>().join(", ")));
+                doc.error_hint("export.preset", format!("unknown preset `{p}`"), Some(hint));
+            }
+        }
+    }
+    if let Some(pc) = m.get("preset_columns").filter(|v| !v.is_null()) {
+        match pc.as_mapping() {
+            Some(pm) => {
+                for (k, v) in pm {
+                    let (Some(k), Some(v)) = (scalar_text(k), scalar_text(v)) else {
+                        doc.error("export.preset_columns", "`preset_columns` maps a preset's name to a contact column, both as text");
+                        continue;
+                    };
+                    let path = join("export.preset_columns", &k);
+                    if !PRESET_SOURCES.contains(&k.as_str()) {
+                        let hint = did_you_mean(&k, PRESET_SOURCES.iter().copied()).unwrap_or_else(|| format!("names: {}", PRESET_SOURCES.join(", ")));
+                        doc.error_hint(&path, format!("`{k}` is no column a preset draws on"), Some(hint));
+                        continue;
+                    }
+                    ex.preset_columns.push((k, v, path));
+                }
+            }
+            None => doc.error("export.preset_columns", format!("`preset_columns` must be a mapping such as {{first_name: prenom}}, found {}", kind(pc))),
+        }
+        if ex.preset.is_none() {
+            doc.error("export.preset_columns", "`preset_columns` needs `preset`, the mailer whose columns it fills");
+        }
+    }
+    if let Some(f) = doc.string(m, "export", "split_by", false) {
+        ex.split_by = Some((f, "export.split_by".into()));
+    }
+    ex.groups_salt = doc.string(m, "export", "groups_salt", false);
+    let Some(g) = m.get("groups").filter(|v| !v.is_null()) else {
+        if ex.groups_salt.is_some() {
+            doc.error("export.groups_salt", "`groups_salt` needs `groups`, the test groups it salts");
+        }
+        return;
+    };
+    let Some(items) = g.as_sequence() else {
+        doc.error("export.groups", format!("`groups` is a list such as [{{name: a, share: 50}}, {{name: b, share: 50}}], found {}", kind(g)));
+        return;
+    };
+    let mut total: u64 = 0;
+    let mut ok = true;
+    for (i, item) in items.iter().enumerate() {
+        let path = index("export.groups", i);
+        let Some(gm) = doc.mapping(item, &path, "a group", &["name", "share"]) else {
+            ok = false;
+            continue;
+        };
+        let gm = gm.clone();
+        let name = doc.string(&gm, &path, "name", true);
+        let share = match gm.get("share").filter(|v| !v.is_null()) {
+            None => {
+                doc.error(&path, "a group needs `share`, its percentage of the recipients");
+                None
+            }
+            Some(v) => match v.as_f64().or_else(|| v.as_str().and_then(|s| s.trim().trim_end_matches('%').trim().parse().ok())) {
+                Some(p) if p > 0.0 && p <= 100.0 && (p * 100.0 - (p * 100.0).round()).abs() < 1e-9 => Some((p * 100.0).round() as u32),
+                _ => {
+                    doc.error(&join(&path, "share"), format!("`share` is a percentage above 0 and at most 100, with at most two decimals, found {}", describe(v)));
+                    None
+                }
+            },
+        };
+        match name {
+            Some(n) if !valid_alias(&n) => {
+                doc.error(&join(&path, "name"), format!("group name `{n}` names a file: use 1 to 64 of a-z 0-9 _ -"));
+                ok = false;
+            }
+            Some(n) if ex.groups.iter().any(|g| g.name == n) => {
+                doc.error(&join(&path, "name"), format!("group `{n}` is listed twice; give each group its own name"));
+                ok = false;
+            }
+            Some(n) => match share {
+                Some(bp) => {
+                    total += u64::from(bp);
+                    ex.groups.push(Group { name: n, basis_points: bp });
+                }
+                None => ok = false,
+            },
+            None => ok = false,
+        }
+    }
+    if ok && total != 10_000 {
+        doc.error("export.groups", format!("the groups' shares add up to {}%, not 100%", crate::text::number_text(total as f64 / 100.0)));
+    }
+    if ex.split_by.is_some() && !ex.groups.is_empty() {
+        doc.error("export.groups", "`split_by` and `groups` both write one file per part under OUTPUT/ALIAS/; use one of them");
+    }
+}
+
 /// A list needs at least one column, and its headers must be distinct:
 /// a column listed twice, or two renames onto one name, would write a file
 /// no mailer can import.
@@ -426,12 +532,30 @@ fn parse_count(doc: &mut Doc, m: &Mapping, key: &str) -> Option<u64> {
     }
 }
 
+/// `max_change: 20%` (of the previous export's recipients) or `max_change: 500`.
+fn parse_max_change(doc: &mut Doc, m: &Mapping) -> Option<MaxChange> {
+    let v = m.get("max_change").filter(|v| !v.is_null())?;
+    let pct = v.as_str().and_then(|s| s.trim().strip_suffix('%')).map(|p| p.trim().parse::<f64>());
+    match (v.as_u64(), pct) {
+        (Some(n), _) => Some(MaxChange::Count(n)),
+        (None, Some(Ok(p))) if p.is_finite() && p >= 0.0 => Some(MaxChange::Share(p)),
+        _ => {
+            doc.error(
+                "expect.max_change",
+                format!("`max_change` is a share of the previous export such as 20%, or a number of recipients such as 500, found {}", describe(v)),
+            );
+            None
+        }
+    }
+}
+
 fn parse_expect(doc: &mut Doc, v: Option<&Value>) -> Expect {
     let mut ex = Expect::default();
     let Some(v) = v.filter(|v| !v.is_null()) else { return ex };
-    let Some(m) = doc.mapping(v, "expect", "`expect`", &["min", "max", "includes", "excludes"]) else { return ex };
+    let Some(m) = doc.mapping(v, "expect", "`expect`", &["min", "max", "max_change", "includes", "excludes"]) else { return ex };
     ex.min = parse_count(doc, m, "min");
     ex.max = parse_count(doc, m, "max");
+    ex.max_change = parse_max_change(doc, m);
     if let (Some(lo), Some(hi)) = (ex.min, ex.max) {
         if lo > hi {
             doc.error("expect.max", format!("`max` ({hi}) is below `min` ({lo})"));

@@ -500,6 +500,7 @@ fn value_for(ty: FT, op: Op) -> BoxedStrategy<Option<Value>> {
         Matches => some(select(if ty == FT::Text { TEXT_PATTERNS.to_vec() } else { NUM_PATTERNS.to_vec() }).prop_map(s).boxed()),
         Before | After | On => some(date_value()),
         InLast => some(select(DURATIONS.to_vec()).prop_map(s).boxed()),
+        Top | Bottom => unreachable!("ranking operators are not generated"),
     }
 }
 
@@ -891,6 +892,8 @@ fn ref_positive(v: &V, op: Op, l: &Leaf) -> bool {
             let x = ref_cal(v);
             ref_window_start(val.unwrap().as_str().unwrap()) <= x && x <= as_of()
         }
+        // Ranking needs every contact's value; the generator draws no ranking leaf.
+        Op::Top | Op::Bottom => unreachable!("not generated"),
         Op::Neq | Op::NotIn | Op::NotContains | Op::IsNotEmpty => unreachable!(),
     }
 }

@@ -3,6 +3,7 @@
 mod util;
 
 mod architecture;
+mod campaign;
 
 mod commands;
 mod corpus;
