@@ -48,7 +48,9 @@ pub enum CheckFormat {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Evaluate segments and write each one's recipients to OUTPUT/ALIAS.csv
-    #[command(after_help = "Examples:\n  audience run\n  audience run loyal-100 newsletter\n  audience run --union vip-tariff loyal-100 -o out/campaign.csv\n  audience run --union vip-tariff loyal-100 -o - | gzip > campaign.csv.gz\n  audience run --exclusive vip-tariff loyal-100 newsletter -o out/campaign\n  audience run --changes")]
+    #[command(
+        after_help = "Examples:\n  audience run\n  audience run loyal-100 newsletter\n  audience run --union vip-tariff loyal-100 -o out/campaign.csv\n  audience run --union vip-tariff loyal-100 -o - | gzip > campaign.csv.gz\n  audience run --exclusive vip-tariff loyal-100 newsletter -o out/campaign\n  audience run --changes"
+    )]
     Run {
         /// Segments to export [default: every segment file]
         #[arg(value_name = "ALIAS")]

@@ -9,13 +9,14 @@ use polars::prelude::*;
 
 use crate::exec::run_in_memory;
 use crate::features::{member_column, Plan};
-use crate::types::group_column;
 use crate::load::{read_key_list, Dataset, FieldType, KEY};
 use crate::masks::{Mask, Program};
 use crate::project::Project;
 use crate::rfm_fields;
-use crate::segment::ast::{KeyList, Preset, Purpose, Segment};
+use crate::segment::ast::{Channel, KeyList, Preset, Purpose, Segment};
 use crate::segment::compile::CompileError;
+use crate::types::columns::{ADDRESS, PHONE};
+use crate::types::group_column;
 pub use crate::types::recipient_column;
 
 /// A compile problem and the file it is in (None: the project file).
@@ -45,6 +46,13 @@ pub struct Counts {
     pub suppressed: u64,
     pub no_consent: u64,
     pub invalid_email: u64,
+    /// SMS segments: no number, or not a valid mobile.
+    pub invalid_phone: Option<u64>,
+    /// SMS segments: a number an earlier recipient already has.
+    pub duplicate_phone: Option<u64>,
+    /// E-mail segments of a project with `contacts.email`: an address an
+    /// earlier recipient already has.
+    pub duplicate_email: Option<u64>,
 }
 
 /// One output column: its header and what gives it.
@@ -239,6 +247,11 @@ impl<'a> Context<'a> {
             scopes.insert(s.alias.clone(), scope.map(|(id, _)| id));
             program.push(&member_column(&s.alias), members);
         }
+        for s in requested.iter().filter(|s| s.channel == Channel::Sms && self.data.channels.phone.is_none()) {
+            let e = CompileError::new("channel", "`channel: sms` needs the project's phone column, and audience.yaml names none")
+                .hint("name it under contacts, such as `phone: mobile`, with `phone_region: FR` for numbers written without +");
+            errors.push((locate_file(s, &e), e));
+        }
         let mut columns: HashMap<String, Vec<OutCol>> = HashMap::new();
         let mut splits: HashMap<String, Expr> = HashMap::new();
         if want.export_columns {
@@ -294,8 +307,32 @@ impl<'a> Context<'a> {
         let member_cols: Vec<Column> = requested.iter().filter_map(|s| members.get(&member_column(&s.alias))).map(|m| m.clone().into_series().into()).collect();
         crate::exec::timing("members", started);
 
-        let consent_ok = self.consent_expr(notes, requested);
-        let valid = if self.data.email_key { col(KEY).str().contains(lit(crate::text::EMAIL_PATTERN), true).fill_null(lit(false)) } else { lit(true) };
+        // The channels' columns: numbers in E.164 (valid mobiles only) and
+        // addresses normalised as keys are.
+        let ch = &self.data.channels;
+        let wants_phone = requested.iter().any(|s| s.channel == Channel::Sms || (want.export_columns && s.export.preset == Some(Preset::Brevo)));
+        if let (true, Some(phone)) = (wants_phone, &ch.phone) {
+            let started = std::time::Instant::now();
+            let region = crate::phone::region(&ch.phone_region).expect("checked with the project");
+            let text = df.column(phone)?.cast(&DataType::String)?;
+            let numbers: StringChunked = text.str()?.iter().map(|v| v.and_then(|v| crate::phone::mobile_e164(v, region))).collect();
+            df.hstack_mut(&[numbers.with_name(PHONE.into()).into_column()])?;
+            crate::exec::timing("phone numbers", started);
+        }
+        if let Some(address) = &ch.address {
+            let text = df.column(address)?.cast(&DataType::String)?;
+            let normal: StringChunked = text.str()?.iter().map(|v| v.map(crate::text::normalize_email).filter(|v| !v.is_empty())).collect();
+            df.hstack_mut(&[normal.with_name(ADDRESS.into()).into_column()])?;
+        }
+        let consent_ok = self.consent_expr(notes, requested, Channel::Email);
+        let sms_consent_ok = self.consent_expr(notes, requested, Channel::Sms);
+        let email_pattern = |c: &str| col(c).str().contains(lit(crate::text::EMAIL_PATTERN), true).fill_null(lit(false));
+        let valid = match &ch.address {
+            Some(_) => email_pattern(ADDRESS),
+            None if self.data.email_key => email_pattern(KEY),
+            None => lit(true),
+        };
+        let valid_phone = if wants_phone && ch.phone.is_some() { col(PHONE).is_not_null() } else { lit(false) };
         let supp = match supp {
             Some(s) => s,
             None => self.suppress_masks().map_err(EvalError::Compile)?,
@@ -310,6 +347,8 @@ impl<'a> Context<'a> {
             supp.informational.fill_null(lit(false)).alias("informational"),
             consent_ok.fill_null(lit(false)).alias("consent"),
             valid.fill_null(lit(false)).alias("valid"),
+            sms_consent_ok.fill_null(lit(false)).alias("sms_consent"),
+            valid_phone.fill_null(lit(false)).alias("valid_phone"),
         ]))?;
         let height = df.height();
         let mask = |name: &str| -> PolarsResult<BooleanChunked> {
@@ -317,6 +356,9 @@ impl<'a> Context<'a> {
             Ok(if c.len() == height { c } else { BooleanChunked::full("".into(), c.get(0).unwrap_or(false), height) })
         };
         let (supp_all, consent_ok, valid) = (mask("all")?, mask("consent")?, mask("valid")?);
+        let (sms_consent_ok, valid_phone) = (mask("sms_consent")?, mask("valid_phone")?);
+        let phones = df.column(PHONE).ok().map(|c| c.str().cloned()).transpose()?;
+        let addresses = df.column(ADDRESS).ok().map(|c| c.str().cloned()).transpose()?;
         let suppressed_for = |p: Purpose| -> PolarsResult<BooleanChunked> {
             let by_purpose = mask(if p == Purpose::Marketing { "marketing" } else { "informational" })?;
             Ok(&supp_all | &by_purpose)
@@ -329,17 +371,41 @@ impl<'a> Context<'a> {
         for s in requested {
             let Some(m) = members.get(&member_column(&s.alias)) else { continue };
             let sup = if s.purpose == Purpose::Marketing { &supp_marketing } else { &supp_informational };
-            let consent = if s.purpose == Purpose::Marketing { &consent_ok } else { &all_true };
+            let sms = s.channel == Channel::Sms;
+            let consent = match (s.purpose, sms) {
+                (Purpose::Informational, _) => &all_true,
+                (_, false) => &consent_ok,
+                (_, true) => &sms_consent_ok,
+            };
+            let reachable = if sms { &valid_phone } else { &valid };
             let kept = m & &!sup;
             let consenting = &kept & consent;
-            let mut rcp = &consenting & &valid;
+            let mut rcp = &consenting & reachable;
+            let unreachable = trues(&(&consenting & &!reachable));
             let mut counts = Counts {
                 members: trues(m),
                 suppressed: trues(&(m & sup)),
                 no_consent: trues(&(&kept & &!consent)),
-                invalid_email: trues(&(&consenting & &!&valid)),
+                invalid_email: if sms { 0 } else { unreachable },
                 ..Counts::default()
             };
+            // Recipients whose number (or address) an earlier recipient
+            // already has: counted last, so the reasons still add up.
+            let same = if sms { phones.as_ref() } else { addresses.as_ref() };
+            if let Some(values) = same {
+                let dups = repeated(values, &rcp);
+                let n = trues(&dups);
+                rcp = &rcp & &!&dups;
+                if sms {
+                    counts.duplicate_phone = Some(n);
+                } else {
+                    counts.duplicate_email = Some(n);
+                }
+            }
+            if sms {
+                counts.invalid_phone = Some(unreachable);
+                counts.duplicate_phone.get_or_insert(0);
+            }
             counts.recipients = trues(&rcp);
             rcp.rename(recipient_column(&s.alias).as_str().into());
             recipient_cols.push(rcp.into_series().into());
@@ -364,8 +430,15 @@ impl<'a> Context<'a> {
         Ok(Evaluation { frame: df, results })
     }
 
-    fn consent_expr(&self, notes: &mut Vec<String>, requested: &[&Segment]) -> Expr {
-        match &self.data.consent {
+    fn consent_expr(&self, notes: &mut Vec<String>, requested: &[&Segment], channel: Channel) -> Expr {
+        let column = if channel == Channel::Sms { &self.data.channels.sms_consent } else { &self.data.consent };
+        let requested: Vec<&Segment> = requested.iter().copied().filter(|s| s.channel == channel).collect();
+        let what = if channel == Channel::Sms {
+            "no SMS consent column is set (contacts.consent: {sms: …}); marketing SMS segments are exported without a consent filter"
+        } else {
+            "no consent column is set (contacts.consent); marketing segments are exported without a consent filter"
+        };
+        match column {
             Some(c) => {
                 let ty = self.data.column_type(c).unwrap_or(FieldType::Text);
                 let leaf = crate::segment::ast::Leaf {
@@ -379,7 +452,7 @@ impl<'a> Context<'a> {
             }
             None => {
                 if requested.iter().any(|s| s.purpose == Purpose::Marketing) {
-                    notes.push("no consent column is set (contacts.consent); marketing segments are exported without a consent filter".into());
+                    notes.push(what.into());
                 }
                 lit(true)
             }
@@ -413,11 +486,17 @@ impl<'a> Context<'a> {
         if !errors.is_empty() {
             return Err(errors);
         }
-        Ok(SuppressMasks { all: key_mask(&all), marketing: key_mask(&marketing), informational: key_mask(&informational) })
+        let mask = |keys: &[String]| match &self.data.channels.address {
+            // Suppress files may list keys or addresses.
+            Some(_) if !keys.is_empty() => {
+                let addresses: Vec<String> = keys.iter().map(|k| crate::text::normalize_email(k)).collect();
+                key_mask(keys).or(crate::segment::compile::in_set(col(ADDRESS), addresses).fill_null(lit(false)))
+            }
+            _ => key_mask(keys),
+        };
+        Ok(SuppressMasks { all: mask(&all), marketing: mask(&marketing), informational: mask(&informational) })
     }
 
-    /// The columns a segment exports: `export.columns` (default every contact
-    /// column), renamed.
     /// Each contact's test group, by the MD5 rule of [`crate::groups`].
     fn groups(&self, df: &DataFrame, s: &Segment, name: &str) -> PolarsResult<Column> {
         let salt = s.export.groups_salt.as_deref().unwrap_or(&s.alias);
@@ -444,11 +523,20 @@ impl<'a> Context<'a> {
             },
             None => None,
         };
+        let ch = &self.data.channels;
         let names: Vec<(String, String)> = match (&ex.columns, &preset) {
             (Some(c), _) => c.clone(),
             // A preset alone exports its own columns.
             (None, Some(_)) => Vec::new(),
-            (None, None) => self.data.columns.iter().map(|(n, _)| (n.clone(), String::new())).collect(),
+            (None, None) => {
+                let mut all: Vec<(String, String)> = self.data.columns.iter().map(|(n, _)| (n.clone(), String::new())).collect();
+                // An address apart from the key comes right after it.
+                if let Some(at) = ch.address.as_ref().and_then(|a| all.iter().position(|(n, _)| n == a)) {
+                    let address = all.remove(at);
+                    all.insert(1.min(all.len()), address);
+                }
+                all
+            }
         };
         let mut out: Vec<OutCol> = Vec::new();
         let mut rest: Vec<OutCol> = Vec::new();
@@ -460,6 +548,11 @@ impl<'a> Context<'a> {
             }
             let expr = if name == "group" && !ex.groups.is_empty() {
                 col(group_column(&s.alias).as_str())
+            } else if s.channel == Channel::Sms && ch.phone.as_ref() == Some(name) {
+                // SMS lists carry the number as the platform sends to it.
+                col(PHONE)
+            } else if ch.address.as_ref() == Some(name) {
+                col(ADDRESS)
             } else {
                 match plan.field(name, scope, path) {
                     Ok(r) => r.expr,
@@ -504,6 +597,7 @@ impl<'a> Context<'a> {
         let ex = &s.export;
         let mut errors = Vec::new();
         let mut sources = vec![self.data.key_column.clone()];
+        sources.extend(self.data.channels.address.clone());
         let mut source = |name: &str, required: bool, errors: &mut Vec<CompileError>| -> Option<Expr> {
             let (column, path) = match ex.preset_columns.iter().find(|(n, _, _)| n == name) {
                 Some((_, c, p)) => (c.clone(), p.clone()),
@@ -514,7 +608,8 @@ impl<'a> Context<'a> {
                 return Some(col(column.as_str()));
             }
             if required {
-                let said = if path == "export.preset" { format!("no contacts column is called `{name}`") } else { format!("the contacts have no column `{column}`") };
+                let said =
+                    if path == "export.preset" { format!("no contacts column is called `{name}`") } else { format!("the contacts have no column `{column}`") };
                 let names: Vec<&str> = self.data.columns.iter().map(|(n, _)| n.as_str()).collect();
                 let hint = if path == "export.preset" {
                     format!("name the contacts column that holds it in `export.preset_columns: {{{name}: …}}`")
@@ -525,7 +620,7 @@ impl<'a> Context<'a> {
             }
             None
         };
-        let email = col(self.data.key_column.as_str());
+        let email = if self.data.channels.address.is_some() { col(ADDRESS) } else { col(self.data.key_column.as_str()) };
         let mut columns = Vec::new();
         let mut attributes = false;
         match preset {
@@ -535,6 +630,11 @@ impl<'a> Context<'a> {
                 let heads = if preset == Preset::Mailchimp { ["Email Address", "First Name", "Last Name"] } else { ["EMAIL", "FIRSTNAME", "LASTNAME"] };
                 if let (Some(first), Some(last)) = (first, last) {
                     columns = vec![OutCol::expr(heads[0].into(), email), OutCol::expr(heads[1].into(), first), OutCol::expr(heads[2].into(), last)];
+                    // Brevo takes the mobile number too, in E.164.
+                    if let (Preset::Brevo, Some(phone)) = (preset, &self.data.channels.phone) {
+                        columns.push(OutCol::expr("SMS".into(), col(PHONE)));
+                        sources.push(phone.clone());
+                    }
                 }
             }
             Preset::Listmonk => {
@@ -589,4 +689,10 @@ pub fn locate_file(s: &Segment, e: &CompileError) -> Option<PathBuf> {
     } else {
         s.file.clone()
     }
+}
+
+/// Recipients whose value repeats an earlier recipient's, in contacts order.
+fn repeated(values: &StringChunked, recipients: &BooleanChunked) -> BooleanChunked {
+    let mut seen: HashSet<&str> = HashSet::new();
+    values.iter().zip(recipients.iter()).map(|(v, r)| Some(r == Some(true) && v.is_some_and(|v| !seen.insert(v)))).collect()
 }

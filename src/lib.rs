@@ -14,6 +14,7 @@ pub mod load;
 pub mod masks;
 pub mod output;
 pub mod par;
+pub mod phone;
 pub mod project;
 pub mod rfm;
 pub mod rfm_fields;

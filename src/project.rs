@@ -19,7 +19,7 @@ use crate::yamldoc::{index, join, kind, scalar_text, Doc};
 pub const FILE_NAME: &str = "audience.yaml";
 
 const TOP_KEYS: &[&str] = &["contacts", "tables", "metrics", "segments", "output", "suppress", "as_of", "timezone", "rfm", "csv"];
-const CONTACT_KEYS: &[&str] = &["path", "key", "email_key", "consent", "columns"];
+const CONTACT_KEYS: &[&str] = &["path", "key", "email_key", "consent", "columns", "phone", "phone_region", "email"];
 const TABLE_KEYS: &[&str] = &["path", "key", "date", "amount", "id", "where", "consent", "columns"];
 const METRIC_KEYS: &[&str] = &["table", "where", "agg", "field"];
 
@@ -43,7 +43,15 @@ pub struct Source {
 pub struct ContactsCfg {
     pub source: Source,
     pub email_key: EmailKey,
+    /// Consent to e-mail (a single `consent:` column serves both channels).
     pub consent: Option<String>,
+    pub sms_consent: Option<String>,
+    /// The column of phone numbers, for segments with `channel: sms`.
+    pub phone: Option<String>,
+    /// Region of numbers written without an international prefix.
+    pub phone_region: String,
+    /// The address column when the key is not an e-mail address.
+    pub email: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -316,9 +324,31 @@ fn parse_source(doc: &mut Doc, m: &Mapping, path: &str, root: &Path) -> Option<S
 fn parse_contacts(doc: &mut Doc, v: &Value, root: &Path) -> Option<ContactsCfg> {
     let m = doc.mapping(v, "contacts", "`contacts`", CONTACT_KEYS)?.clone();
     let email_key = parse_email_key(doc, &m, "contacts");
-    let consent = doc.string(&m, "contacts", "consent", false);
+    let (consent, sms_consent) = match m.get("consent") {
+        Some(Value::Mapping(cm)) => {
+            let cm = cm.clone();
+            let mut extra: Vec<String> = cm.keys().filter_map(scalar_text).filter(|k| k != "email" && k != "sms").collect();
+            if let Some(k) = extra.pop() {
+                let hint = did_you_mean(&k, ["email", "sms"]).or(Some("channels: email, sms".into()));
+                doc.error_hint(&join("contacts.consent", &k), format!("unknown channel `{k}`"), hint);
+            }
+            (doc.string(&cm, "contacts.consent", "email", false), doc.string(&cm, "contacts.consent", "sms", false))
+        }
+        _ => {
+            let c = doc.string(&m, "contacts", "consent", false);
+            (c.clone(), c)
+        }
+    };
+    let phone = doc.string(&m, "contacts", "phone", false);
+    let phone_region = doc.string(&m, "contacts", "phone_region", false).unwrap_or_else(|| "FR".into());
+    if crate::phone::region(&phone_region).is_none() {
+        doc.error_hint("contacts.phone_region", format!("unknown region `{phone_region}`"), Some("a two-letter region code such as FR, BE, CH, US".into()));
+    } else if phone.is_none() && m.contains_key("phone_region") {
+        doc.error("contacts.phone_region", "`phone_region` needs `phone`, the column of phone numbers it reads");
+    }
+    let email = doc.string(&m, "contacts", "email", false);
     let source = parse_source(doc, &m, "contacts", root)?;
-    Some(ContactsCfg { source, email_key, consent })
+    Some(ContactsCfg { source, email_key, consent, sms_consent, phone, phone_region: phone_region.to_ascii_uppercase(), email })
 }
 
 fn parse_table(doc: &mut Doc, name: &str, v: &Value, root: &Path) -> Option<TableCfg> {

@@ -18,6 +18,10 @@ pub mod columns {
     pub const KNOWN: &str = "__known";
     /// Whether a contact is a recipient of any segment being written.
     pub const ANY_RECIPIENT: &str = "__any";
+    /// A contact's mobile number in E.164, when it has a valid one.
+    pub const PHONE: &str = "__phone";
+    /// A contact's address (`contacts.email`), normalised as keys are.
+    pub const ADDRESS: &str = "__address";
 
     /// Aggregate number `i` of the feature table.
     pub fn agg(i: usize) -> String {

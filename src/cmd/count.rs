@@ -14,6 +14,6 @@ pub fn run(common: &Common, aliases: &[String], format: TableFormat) -> Result<E
     let data = session.load_data()?;
     data.notes.print();
     let eval = session.evaluate(&data, &requested, Want::default())?;
-    super::print_rows(super::COUNT_HEADER, super::COUNT_KEYS, &super::count_rows(&session, &eval.results), format)?;
+    super::CountTable::new(&session, &eval.results).print(format)?;
     Ok(ExitCode::SUCCESS)
 }

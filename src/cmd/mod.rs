@@ -71,17 +71,62 @@ pub fn print_rows(header: &[&str], keys: &[&str], rows: &[Vec<serde_json::Value>
     Ok(())
 }
 
-/// The counts of segments as rows for `print_rows`.
-pub fn count_rows(session: &crate::session::Session, results: &[crate::engine::SegmentResult]) -> Vec<Vec<serde_json::Value>> {
-    results
-        .iter()
-        .map(|r| {
-            let name = session.segments.iter().find(|s| s.alias == r.alias).map(|s| s.name.clone()).unwrap_or_default();
-            let c = &r.counts;
-            vec![r.alias.clone().into(), name.into(), c.members.into(), c.recipients.into(), c.suppressed.into(), c.no_consent.into(), c.invalid_email.into()]
-        })
-        .collect()
+/// The counts of segments as a table for `print_rows`: header, JSON keys
+/// and rows. The channel columns (`invalid_phone`, `duplicate_phone`,
+/// `duplicate_email`) appear when a segment has them, after the others.
+pub struct CountTable {
+    pub header: Vec<&'static str>,
+    pub keys: Vec<&'static str>,
+    pub rows: Vec<Vec<serde_json::Value>>,
 }
 
-pub const COUNT_HEADER: &[&str] = &["segment", "name", "members", "recipients", "suppressed", "no consent", "invalid e-mail"];
-pub const COUNT_KEYS: &[&str] = &["alias", "name", "members", "recipients", "suppressed", "no_consent", "invalid_email"];
+impl CountTable {
+    pub fn new(session: &crate::session::Session, results: &[crate::engine::SegmentResult]) -> CountTable {
+        type Extra = fn(&crate::engine::Counts) -> Option<u64>;
+        let extras: [(&str, &str, Extra); 3] = [
+            ("invalid phone", "invalid_phone", |c| c.invalid_phone),
+            ("duplicate phone", "duplicate_phone", |c| c.duplicate_phone),
+            ("duplicate e-mail", "duplicate_email", |c| c.duplicate_email),
+        ];
+        let shown: Vec<&(&str, &str, Extra)> = extras.iter().filter(|(_, _, get)| results.iter().any(|r| get(&r.counts).is_some())).collect();
+        let mut header = COUNT_HEADER.to_vec();
+        let mut keys = COUNT_KEYS.to_vec();
+        header.extend(shown.iter().map(|(h, _, _)| *h));
+        keys.extend(shown.iter().map(|(_, k, _)| *k));
+        let rows = results
+            .iter()
+            .map(|r| {
+                let name = session.segments.iter().find(|s| s.alias == r.alias).map(|s| s.name.clone()).unwrap_or_default();
+                let c = &r.counts;
+                let mut row: Vec<serde_json::Value> = vec![
+                    r.alias.clone().into(),
+                    name.into(),
+                    c.members.into(),
+                    c.recipients.into(),
+                    c.suppressed.into(),
+                    c.no_consent.into(),
+                    c.invalid_email.into(),
+                ];
+                row.extend(shown.iter().map(|(_, _, get)| serde_json::Value::from(get(c).unwrap_or(0))));
+                row
+            })
+            .collect();
+        CountTable { header, keys, rows }
+    }
+
+    /// Adds a column after the others.
+    pub fn push(&mut self, header: &'static str, key: &'static str, values: impl IntoIterator<Item = serde_json::Value>) {
+        self.header.push(header);
+        self.keys.push(key);
+        for (row, v) in self.rows.iter_mut().zip(values) {
+            row.push(v);
+        }
+    }
+
+    pub fn print(&self, format: crate::cli::TableFormat) -> Result<()> {
+        print_rows(&self.header, &self.keys, &self.rows, format)
+    }
+}
+
+const COUNT_HEADER: &[&str] = &["segment", "name", "members", "recipients", "suppressed", "no consent", "invalid e-mail"];
+const COUNT_KEYS: &[&str] = &["alias", "name", "members", "recipients", "suppressed", "no_consent", "invalid_email"];

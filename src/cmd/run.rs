@@ -15,8 +15,8 @@ use crate::output::commit::OutputDir;
 use crate::output::{self, CsvStyle, Staged};
 use crate::project::Project;
 use crate::segment::ast::{Format, KeyList, Segment};
-use crate::types::KEY;
 use crate::session::{Session, UsageError};
+use crate::types::KEY;
 
 /// What `audience run` was asked to do.
 pub struct RunArgs<'a> {
@@ -112,16 +112,22 @@ fn execute(out: &OutputDir, project: Project, aliases: &[String], args: &RunArgs
         progress.tick();
         staged
     });
+    // Lists are renamed first, then the change files and the baselines.
     let mut staged: Vec<Staged> = Vec::new();
+    let mut extras: Vec<Staged> = Vec::new();
     let mut first_error = None;
     for r in results {
         match r {
-            Ok(s) => staged.extend(s),
+            Ok((lists, more)) => {
+                staged.extend(lists);
+                extras.extend(more);
+            }
             Err(e) => {
                 first_error.get_or_insert(e);
             }
         }
     }
+    staged.extend(extras);
     if let Some(e) = first_error {
         staged.into_iter().for_each(Staged::discard);
         return Err(e);
@@ -131,29 +137,32 @@ fn execute(out: &OutputDir, project: Project, aliases: &[String], args: &RunArgs
     out.commit(staged, &lines)?;
     progress.finish();
     crate::exec::timing("write", writing);
-    let mut header = super::COUNT_HEADER.to_vec();
-    let mut keys_out = super::COUNT_KEYS.to_vec();
-    let mut rows = super::count_rows(&session, &eval.results);
+    let mut table = super::CountTable::new(&session, &eval.results);
     if args.changes {
-        header.extend(["added", "removed"]);
-        keys_out.extend(["added", "removed"]);
-        for (row, v) in rows.iter_mut().zip(&verdicts) {
-            let (a, r) = v.shown_change();
-            row.extend([a.into(), r.into()]);
-        }
+        table.push("added", "added", verdicts.iter().map(|v| v.shown_change().0.into()));
+        table.push("removed", "removed", verdicts.iter().map(|v| v.shown_change().1.into()));
     }
-    super::print_rows(&header, &keys_out, &rows, TableFormat::Table)?;
+    table.print(TableFormat::Table)?;
     for v in verdicts.iter() {
         let Some(why) = &v.kept else { continue };
-        let had = if list_path(out_dir, v.seg).exists() || v.seg.export.splits() { "its previous list was kept" } else { "no list was written (there was no earlier one)" };
+        let had = if list_path(out_dir, v.seg).exists() || v.seg.export.splits() {
+            "its previous list was kept"
+        } else {
+            "no list was written (there was no earlier one)"
+        };
         match why {
             Kept::Expectation(msg) => eprintln!("expectation failed: {}: {msg}; {had}", v.seg.alias),
             Kept::Empty(msg) => eprintln!("empty list refused: {}: {msg}; {had}", v.seg.alias),
         }
     }
     let failed = verdicts.iter().filter(|v| v.kept.is_some()).count();
+    let refused = verdicts.iter().filter(|v| matches!(v.kept, Some(Kept::Empty(_)))).count();
     let table_rows: u64 = data.tables.iter().map(|t| t.rows).sum();
-    let kept = if failed == 0 { String::new() } else { format!("; {failed} segment(s) were not replaced") };
+    let kept = match (failed, refused) {
+        (0, _) => String::new(),
+        (n, 0) => format!("; {n} segment(s) failed their expectations and were not replaced"),
+        (n, _) => format!("; {n} segment(s) were not replaced (failed expectations or empty lists refused)"),
+    };
     eprintln!("wrote {written} list(s) to {} (read {} contacts and {table_rows} table rows){kept}", out_dir.display(), data.contacts.height());
     warn_stale(&session, out_dir);
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
@@ -231,9 +240,7 @@ fn empty_guard(out_dir: &Path, seg: &Segment, res: &SegmentResult, previous: Opt
         // Lists written before the keys were kept: count the file's rows.
         None => list_rows(&list_path(out_dir, seg), seg.export.format).unwrap_or(0),
     };
-    (before > 0).then(|| {
-        format!("0 recipients where the last export had {before}; if an empty list is right, run with --allow-empty or set `expect.min: 0`")
-    })
+    (before > 0).then(|| format!("0 recipients where the last export had {before}; if an empty list is right, run with --allow-empty or set `expect.min: 0`"))
 }
 
 /// Rows of a list written earlier, when it can be read.
@@ -272,11 +279,12 @@ fn change_guard(seg: &Segment, previous: Option<&[String]>, change: Option<&Chan
 /// lists), the keys that become the baseline of the next run, and with
 /// `--changes` what was added and removed. A kept segment stages only
 /// empty change files: for the mailer, nothing changed.
-fn stage_segment(out: &OutputDir, eval: &Evaluation, key_column: &str, v: &Verdict, changes: bool) -> Result<Vec<Staged>> {
+fn stage_segment(out: &OutputDir, eval: &Evaluation, key_column: &str, v: &Verdict, changes: bool) -> Result<(Vec<Staged>, Vec<Staged>)> {
     let (seg, res) = (v.seg, v.res);
     let style = CsvStyle::of(&seg.export);
     let format = seg.export.format;
     let mut staged = Vec::new();
+    let mut lists = 0;
     let mut stage = |df: &mut DataFrame, keep: Option<&BooleanChunked>, target: PathBuf, format: Format, style: &CsvStyle| -> Result<()> {
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent).with_context(|| format!("{}: cannot create the folder", parent.display()))?;
@@ -300,6 +308,7 @@ fn stage_segment(out: &OutputDir, eval: &Evaluation, key_column: &str, v: &Verdi
         let rcp = eval.frame.column(&res.recipient_col)?.bool()?;
         for (target, keep) in list_files(&out.dir, eval, seg, res)? {
             stage(&mut df, Some(&keep), target, format, &style)?;
+            lists += 1;
         }
         let keys = eval.frame.column(KEY)?.str()?.filter(rcp)?;
         let mut baseline = DataFrame::new_infer_height(vec![keys.into_series().with_name("key".into()).into()])?;
@@ -313,7 +322,10 @@ fn stage_segment(out: &OutputDir, eval: &Evaluation, key_column: &str, v: &Verdi
         Ok(())
     })();
     match result {
-        Ok(()) => Ok(staged),
+        Ok(()) => {
+            let extras = staged.split_off(lists);
+            Ok((staged, extras))
+        }
         Err(e) => {
             staged.into_iter().for_each(Staged::discard);
             Err(e)
@@ -408,7 +420,10 @@ fn guard_inputs(project: &Project, lists: &[PathBuf], args: &RunArgs) -> Result<
     if let Some(dir) = args.output.filter(|_| !args.exclusive.is_empty()) {
         if let Some(d) = canon(dir) {
             if canon(&project.output).is_some_and(|o| o == d) {
-                bail!("{}: is the project's `output`, where each segment's own list lives; give --exclusive a folder of its own, such as out/campaign", dir.display());
+                bail!(
+                    "{}: is the project's `output`, where each segment's own list lives; give --exclusive a folder of its own, such as out/campaign",
+                    dir.display()
+                );
             }
             if let Some(input) = inputs.iter().find(|i| canon(i).is_some_and(|i| i.starts_with(&d))) {
                 bail!("{}: holds an input of the project, {}; give --exclusive a folder of its own", dir.display(), input.display());
@@ -441,6 +456,13 @@ fn audit_lines(out: &OutputDir, session: &Session, verdicts: &[Verdict]) -> Vec<
                 "written": failure.is_none(),
                 "expectation_failed": failure,
             });
+            for (key, n) in
+                [("invalid_phone", r.counts.invalid_phone), ("duplicate_phone", r.counts.duplicate_phone), ("duplicate_email", r.counts.duplicate_email)]
+            {
+                if let Some(n) = n {
+                    line["reasons"][key] = n.into();
+                }
+            }
             if v.change.is_some() {
                 let (added, removed) = v.shown_change();
                 line["added"] = added.into();
@@ -542,17 +564,18 @@ fn write_exclusive(out: &OutputDir, session: &Session, requested: &[&Segment], e
     let height = eval.frame.height();
     let mut taken = BooleanChunked::full("".into(), false, height);
     let mut staged: Vec<Staged> = Vec::new();
-    let mut rows = super::count_rows(session, &eval.results);
+    let mut table = super::CountTable::new(session, &eval.results);
+    let mut lost_column = Vec::new();
     let mut lines = Vec::new();
     let time = crate::output::commit::now();
-    for ((seg, res), row) in requested.iter().zip(&eval.results).zip(rows.iter_mut()) {
+    for ((seg, res), row) in requested.iter().zip(&eval.results).zip(table.rows.iter_mut()) {
         let rcp = eval.frame.column(&res.recipient_col)?.bool()?;
         let own = rcp & &!&taken;
         taken = &taken | &own;
         let kept = own.sum().unwrap_or(0) as u64;
         let lost = res.counts.recipients - kept;
         row[3] = kept.into();
-        row.push(lost.into());
+        lost_column.push(lost.into());
         let target = dir.join(format!("{}.{}", seg.alias, seg.export.format.extension()));
         let mut df = export_columns(eval, &res.columns)?;
         match output::stage(&mut df, Some(&own), &target, seg.export.format, &CsvStyle::of(&seg.export)) {
@@ -577,11 +600,8 @@ fn write_exclusive(out: &OutputDir, session: &Session, requested: &[&Segment], e
         }));
     }
     out.commit(staged, &lines)?;
-    let mut header = super::COUNT_HEADER.to_vec();
-    header.push("lost");
-    let mut keys = super::COUNT_KEYS.to_vec();
-    keys.push("lost");
-    super::print_rows(&header, &keys, &rows, TableFormat::Table)?;
+    table.push("lost", "lost", lost_column);
+    table.print(TableFormat::Table)?;
     eprintln!("wrote {} exclusive list(s) to {}: nobody is in two of them", requested.len(), dir.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -37,7 +37,7 @@ pub fn run(common: &Common, alias: &str, limit: usize, explain: bool, format: Ta
     if let Some(d) = &seg.description {
         println!("{d}");
     }
-    super::print_rows(super::COUNT_HEADER, super::COUNT_KEYS, &super::count_rows(&session, &eval.results), TableFormat::Table)?;
+    super::CountTable::new(&session, &eval.results).print(TableFormat::Table)?;
 
     let headers: Vec<String> = res.columns.iter().map(|c| c.header.clone()).collect();
     let mut t = crate::output::table(headers);

@@ -50,8 +50,19 @@ pub struct Dataset {
     pub key_column: String,
     pub email_key: bool,
     pub consent: Option<String>,
+    /// The channels beside e-mail: `contacts.phone`, its region, the SMS
+    /// consent and an address column apart from the key.
+    pub channels: Channels,
     pub tables: Vec<TableData>,
     pub notes: Notes,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Channels {
+    pub phone: Option<String>,
+    pub phone_region: String,
+    pub sms_consent: Option<String>,
+    pub address: Option<String>,
 }
 
 impl Dataset {
@@ -454,6 +465,7 @@ fn load_inputs(project: &Project, inputs: &mut Vec<Snapshot>) -> Result<Dataset>
         raw_tables.push((t.clone(), lf, types));
     }
 
+    let mut channels = Channels::default();
     let (contacts, columns, key_column, email_key, consent) = match &project.contacts {
         Some(c) => {
             let (lf, types) = read_source(&c.source, &project.csv, project.zone, &mut notes, "contacts", None, inputs).context("contacts")?;
@@ -461,12 +473,16 @@ fn load_inputs(project: &Project, inputs: &mut Vec<Snapshot>) -> Result<Dataset>
             let email = is_email_key(&df, &c.source.key, c.email_key)?;
             let df = crate::exec::run_in_memory(keyed(df.lazy(), &c.source.key, email))?;
             let df = dedupe_contacts(df, &c.source.key, &mut notes)?;
-            if let Some(cc) = &c.consent {
-                if df.column(cc).is_err() {
-                    let hint = did_you_mean(cc, types.iter().map(|(n, _)| n.as_str())).map(|h| format!(" ({h})")).unwrap_or_default();
-                    bail!("contacts: the consent column `{cc}` is not in {}{hint}", c.source.path);
+            let named = [("consent", &c.consent), ("sms consent", &c.sms_consent), ("phone", &c.phone), ("e-mail", &c.email)];
+            for (what, column) in named {
+                if let Some(cc) = column {
+                    if df.column(cc).is_err() {
+                        let hint = did_you_mean(cc, types.iter().map(|(n, _)| n.as_str())).map(|h| format!(" ({h})")).unwrap_or_default();
+                        bail!("contacts: the {what} column `{cc}` is not in {}{hint}", c.source.path);
+                    }
                 }
             }
+            channels = Channels { phone: c.phone.clone(), phone_region: c.phone_region.clone(), sms_consent: c.sms_consent.clone(), address: c.email.clone() };
             (reorder_front(df)?, key_first(types, &c.source.key), c.source.key.clone(), email, c.consent.clone())
         }
         None => {
@@ -476,6 +492,7 @@ fn load_inputs(project: &Project, inputs: &mut Vec<Snapshot>) -> Result<Dataset>
             let email = is_email_key(&df, &t.source.key, EmailKey::Auto)?;
             let keyed = with_keys(df, &t.source.key, email, &mut Notes::default(), "orders")?;
             let contacts = contacts_from_orders(&keyed, t.date.as_deref())?;
+            channels.sms_consent = t.consent.clone();
             (reorder_front(contacts)?, key_first(types.clone(), &t.source.key), t.source.key.clone(), email, t.consent.clone())
         }
     };
@@ -511,7 +528,7 @@ fn load_inputs(project: &Project, inputs: &mut Vec<Snapshot>) -> Result<Dataset>
         let source = format!("{source_key}|{types:?}|{:?}", cfg.date);
         tables.push(TableData { cfg, lf, columns: types, rows: counts.rows, source });
     }
-    Ok(Dataset { contacts, columns, key_column, email_key, consent, tables, notes })
+    Ok(Dataset { contacts, columns, key_column, email_key, consent, channels, tables, notes })
 }
 
 fn source_key(src: &Source) -> String {

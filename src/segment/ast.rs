@@ -328,6 +328,14 @@ impl Expect {
     }
 }
 
+/// How a segment's recipients are reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Channel {
+    #[default]
+    Email,
+    Sms,
+}
+
 #[derive(Clone, Debug)]
 pub struct Segment {
     pub alias: String,
@@ -335,6 +343,7 @@ pub struct Segment {
     pub description: Option<String>,
     pub category: Option<String>,
     pub purpose: Purpose,
+    pub channel: Channel,
     pub scope: Option<Scope>,
     pub filter: Option<Cond>,
     pub include: KeyList,
@@ -355,6 +364,7 @@ impl Segment {
             description: None,
             category: None,
             purpose: Purpose::Marketing,
+            channel: Channel::Email,
             scope: None,
             filter: Some(Cond::All(vec![], "where".into())),
             include: KeyList::None,

@@ -214,7 +214,10 @@ fn regex_match(e: Expr, re: regex::Regex) -> Expr {
 pub enum RankAmount {
     /// num / den of the contacts: `12.5%` is 125 / 1000, kept as integers
     /// so that ⌈share × N⌉ is exact.
-    Share { num: u64, den: u64 },
+    Share {
+        num: u64,
+        den: u64,
+    },
     Count(u64),
 }
 

@@ -12,7 +12,7 @@ use crate::dates;
 use crate::diag::did_you_mean;
 use crate::yamldoc::{index, join, kind, scalar_text, Doc};
 
-const SEGMENT_KEYS: &[&str] = &["name", "alias", "description", "category", "purpose", "scope", "where", "include", "exclude", "export", "expect"];
+const SEGMENT_KEYS: &[&str] = &["name", "alias", "description", "category", "purpose", "channel", "scope", "where", "include", "exclude", "export", "expect"];
 const FIELD_KEYS: &[&str] = &["field", "op", "value", "case_sensitive"];
 const TABLE_KEYS: &[&str] = &["table", "where", "agg", "field", "op", "value", "case_sensitive"];
 // `table` before `field`: a table condition may name the `field` it aggregates.
@@ -334,7 +334,9 @@ fn string_list(doc: &mut Doc, map: &Mapping, path: &str, key: &str) -> Vec<(Stri
 fn parse_export(doc: &mut Doc, v: Option<&Value>) -> Export {
     let mut ex = Export { separator: b',', ..Export::default() };
     let Some(v) = v.filter(|v| !v.is_null()) else { return ex };
-    let Some(m) = doc.mapping(v, "export", "`export`", &["columns", "rename", "format", "csv", "preset", "preset_columns", "split_by", "groups", "groups_salt"]) else {
+    let Some(m) =
+        doc.mapping(v, "export", "`export`", &["columns", "rename", "format", "csv", "preset", "preset_columns", "split_by", "groups", "groups_salt"])
+    else {
         return ex;
     };
     parse_sending(doc, m, &mut ex);
@@ -463,7 +465,10 @@ fn parse_sending(doc: &mut Doc, m: &Mapping, ex: &mut Export) {
             Some(v) => match v.as_f64().or_else(|| v.as_str().and_then(|s| s.trim().trim_end_matches('%').trim().parse().ok())) {
                 Some(p) if p > 0.0 && p <= 100.0 && (p * 100.0 - (p * 100.0).round()).abs() < 1e-9 => Some((p * 100.0).round() as u32),
                 _ => {
-                    doc.error(&join(&path, "share"), format!("`share` is a percentage above 0 and at most 100, with at most two decimals, found {}", describe(v)));
+                    doc.error(
+                        &join(&path, "share"),
+                        format!("`share` is a percentage above 0 and at most 100, with at most two decimals, found {}", describe(v)),
+                    );
                     None
                 }
             },
@@ -612,6 +617,15 @@ pub fn parse_segment(doc: &mut Doc, file: &Path) -> Option<Segment> {
             Purpose::Marketing
         }
     };
+    let channel = match doc.string(&m, "", "channel", false).as_deref() {
+        None | Some("email") => Channel::Email,
+        Some("sms") => Channel::Sms,
+        Some(other) => {
+            let hint = did_you_mean(other, ["email", "sms"]).or(Some("channels: email, sms".into()));
+            doc.error_hint("channel", format!("unknown channel `{other}`"), hint);
+            Channel::Email
+        }
+    };
     let scope = match m.get("scope").filter(|v| !v.is_null()) {
         None => None,
         Some(v) => {
@@ -647,6 +661,7 @@ pub fn parse_segment(doc: &mut Doc, file: &Path) -> Option<Segment> {
         description,
         category,
         purpose,
+        channel,
         scope,
         filter,
         include,

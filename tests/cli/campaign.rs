@@ -45,8 +45,16 @@ fn top_and_bottom_keep_a_share_or_a_number_with_ties_at_the_boundary_all_in() {
         // ⌈12.5 % × 10⌉ = 2.
         ("bottom-12-5pct", "{field: score, op: bottom, value: 12.5%}", &["a@x.io", "k@x.io"]),
         // More than there are values: every contact with one, never d.
-        ("bottom-100", "{field: score, op: bottom, value: 100}", &["a@x.io", "b@x.io", "c@x.io", "e@x.io", "f@x.io", "g@x.io", "h@x.io", "i@x.io", "j@x.io", "k@x.io"]),
-        ("top-all", "{field: score, op: top, value: 100%}", &["a@x.io", "b@x.io", "c@x.io", "e@x.io", "f@x.io", "g@x.io", "h@x.io", "i@x.io", "j@x.io", "k@x.io"]),
+        (
+            "bottom-100",
+            "{field: score, op: bottom, value: 100}",
+            &["a@x.io", "b@x.io", "c@x.io", "e@x.io", "f@x.io", "g@x.io", "h@x.io", "i@x.io", "j@x.io", "k@x.io"],
+        ),
+        (
+            "top-all",
+            "{field: score, op: top, value: 100%}",
+            &["a@x.io", "b@x.io", "c@x.io", "e@x.io", "f@x.io", "g@x.io", "h@x.io", "i@x.io", "j@x.io", "k@x.io"],
+        ),
         // Dates: the two latest of six dates (2024-05-01, 2024-04-01).
         ("latest-2", "{field: joined, op: top, value: 2}", &["e@x.io", "h@x.io"]),
         // The two earliest: 2024-01-01, 2024-02-01.
@@ -76,7 +84,10 @@ fn top_and_bottom_keep_a_share_or_a_number_with_ties_at_the_boundary_all_in() {
 fn top_within_a_scope_ranks_the_metric_as_the_scope_sees_it() {
     let w = ranked(&[]);
     // Over orders below 50 only, b spent 40 and c 30.
-    w.file("segments/scoped.yaml", "name: scoped\nscope: {table: orders, where: {field: amount, op: lt, value: 50}}\nwhere: {field: total_spent, op: top, value: 1}\n");
+    w.file(
+        "segments/scoped.yaml",
+        "name: scoped\nscope: {table: orders, where: {field: amount, op: lt, value: 50}}\nwhere: {field: total_spent, op: top, value: 1}\n",
+    );
     w.run(&["run", "scoped"]).ok();
     assert_eq!(w.list_keys("out/scoped.csv"), ["b@x.io"]);
 }
@@ -183,10 +194,7 @@ fn changes_list_who_was_added_and_removed_since_the_last_export() {
          g@x.io,yes,Nice,fr,Gil,Gaudin,\n",
     );
     w.run(&["run", "--changes"]).ok();
-    assert_eq!(
-        w.read("out/changes/news.added.csv"),
-        "email,newsletter,city,language,first_name,last_name,prenom\ng@x.io,yes,Nice,fr,Gil,Gaudin,\n"
-    );
+    assert_eq!(w.read("out/changes/news.added.csv"), "email,newsletter,city,language,first_name,last_name,prenom\ng@x.io,yes,Nice,fr,Gil,Gaudin,\n");
     assert_eq!(w.read("out/changes/news.removed.csv"), "email\nb@x.io\nc@x.io\n");
     let line = &audit_tail(&w, 1)[0];
     assert_eq!((line["added"].as_u64(), line["removed"].as_u64()), (Some(1), Some(2)), "{line}");
@@ -236,7 +244,9 @@ fn max_change_keeps_the_earlier_list_and_a_kept_list_is_no_baseline() {
         "email,newsletter,city,language,first_name,last_name,prenom\na@x.io,yes,Lyon,FR,Ann,Arnaud,Annie\ne@x.io,yes,Nice,Pt-BR,,Eymard,\nf@x.io,yes,Lyon,Français,Fay,Faure,\n",
     );
     let out = w.run(&["run", "--changes"]);
-    out.code(1).stderr_has("expectation failed: news: 0 added and 2 removed since the last export of 5, above the expected max_change of 20%; its previous list was kept");
+    out.code(1).stderr_has(
+        "expectation failed: news: 0 added and 2 removed since the last export of 5, above the expected max_change of 20%; its previous list was kept",
+    );
     assert_eq!(w.read("out/news.csv"), before);
     // For the mailer nothing changed: the list was kept.
     assert_eq!(w.read("out/changes/news.removed.csv"), "email\n");
@@ -348,7 +358,10 @@ fn test_groups_follow_the_md5_rule_and_stay_stable_across_runs() {
 fn mailer_presets_name_and_order_the_columns() {
     let w = people(&[
         ("chimp", "name: Chimp\nwhere: {field: newsletter, op: is_true}\nexport: {preset: mailchimp, columns: [email, city]}\n"),
-        ("brevo", "name: Brevo\nwhere: {field: newsletter, op: is_true}\nexport: {preset: brevo, preset_columns: {first_name: prenom}, rename: {EMAIL: email}}\n"),
+        (
+            "brevo",
+            "name: Brevo\nwhere: {field: newsletter, op: is_true}\nexport: {preset: brevo, preset_columns: {first_name: prenom}, rename: {EMAIL: email}}\n",
+        ),
         ("monk", "name: Monk\nwhere: {field: newsletter, op: is_true}\nexport: {preset: listmonk, columns: [city, language]}\n"),
     ]);
     w.run(&["run"]).ok();
@@ -384,4 +397,76 @@ fn check_rejects_bad_shares_a_missing_split_field_and_a_preset_without_its_colum
         .stderr_has("segments/preset.yaml:3:58: preset `mailchimp` needs a first_name column, and the contacts have no column `prenom2`")
         .stderr_has("hint: did you mean `prenom`?")
         .stderr_has("segments/both.yaml:3:34: `split_by` and `groups` both write one file per part under OUTPUT/ALIAS/; use one of them");
+}
+
+/// One French mobile written four ways (a b c d), a landline (e), a number
+/// without SMS consent (f), no number (g) and another mobile (h).
+const PHONES: &str = "email,newsletter,sms_optin,mobile\n\
+a@x.io,yes,yes,06 12 34 56 78\n\
+b@x.io,yes,yes,+33612345678\n\
+c@x.io,no,yes,0033 6 12 34 56 78\n\
+d@x.io,yes,yes,+33 (0)6 12 34 56 78\n\
+e@x.io,yes,yes,01 42 68 53 00\n\
+f@x.io,yes,no,07 11 22 33 44\n\
+g@x.io,yes,yes,\n\
+h@x.io,no,yes,0698765432\n";
+
+fn sms_project() -> Work {
+    let w = Work::new();
+    w.file(
+        "audience.yaml",
+        "contacts:\n  path: contacts.csv\n  key: email\n  consent: {email: newsletter, sms: sms_optin}\n  phone: mobile\n  phone_region: FR\nsegments: segments\noutput: out\nas_of: 2025-06-30\n",
+    );
+    w.file("contacts.csv", PHONES);
+    w.file("segments/sms.yaml", "name: SMS\nchannel: sms\nwhere: {all: []}\n");
+    w.file("segments/news.yaml", "name: News\nwhere: {all: []}\n");
+    w.file(
+        "segments/brevo.yaml",
+        "name: Brevo\nchannel: sms\nwhere: {all: []}\nexport: {preset: brevo, preset_columns: {first_name: newsletter, last_name: sms_optin}}\n",
+    );
+    w
+}
+
+#[test]
+fn sms_segments_send_to_valid_mobiles_in_e164_once_each() {
+    let w = sms_project();
+    let out = w.run(&["run"]);
+    out.ok().stdout_has("invalid phone").stdout_has("duplicate phone");
+    assert_eq!(w.read("out/sms.csv"), "email,newsletter,sms_optin,mobile\na@x.io,yes,yes,+33612345678\nh@x.io,no,yes,+33698765432\n");
+    // Brevo's SMS column is the number in E.164.
+    assert_eq!(w.read("out/brevo.csv"), "EMAIL,FIRSTNAME,LASTNAME,SMS\na@x.io,yes,yes,+33612345678\nh@x.io,no,yes,+33698765432\n");
+    // E-mail segments keep their own consent and keep the number as written.
+    assert_eq!(w.list_keys("out/news.csv"), ["a@x.io", "b@x.io", "d@x.io", "e@x.io", "f@x.io", "g@x.io"]);
+    let counts = w.counts(&["sms", "news"]);
+    let pick = |o: &serde_json::Value| {
+        ["members", "recipients", "suppressed", "no_consent", "invalid_email", "invalid_phone", "duplicate_phone"]
+            .map(|k| o[k].as_u64().unwrap_or_else(|| panic!("{k} in {o}")))
+    };
+    // 8 members: f has no SMS consent, e (a landline) and g (no number) no
+    // valid mobile, b c d repeat a's number; a and h remain.
+    assert_eq!(pick(&counts[0]), [8, 2, 0, 1, 0, 2, 3]);
+    assert_eq!(pick(&counts[1]), [8, 6, 0, 2, 0, 0, 0]);
+}
+
+#[test]
+fn check_rejects_an_sms_segment_in_a_project_without_phone() {
+    let w = people(&[("sms", "name: SMS\nchannel: sms\nwhere: {all: []}\n")]);
+    w.run(&["check"]).code(1).stderr_has("segments/sms.yaml:2:10: `channel: sms` needs the project's phone column, and audience.yaml names none");
+    w.file("segments/sms.yaml", "name: SMS\nchannel: pigeon\nwhere: {all: []}\n");
+    w.run(&["check"]).code(1).stderr_has("segments/sms.yaml:2:10: unknown channel `pigeon`");
+}
+
+#[test]
+fn an_address_apart_from_the_key_is_checked_normalised_deduplicated_and_suppressible() {
+    let w = Work::new();
+    w.file("audience.yaml", "contacts: {path: contacts.csv, key: id, email: mail}\nsegments: segments\noutput: out\nsuppress: [bounces.csv]\n");
+    w.file("contacts.csv", "id,name,mail\n1,Ann, Ann@X.io \n2,Ann again,ann@x.io\n3,Cy,not-an-address\n4,Di,\n5,Ed,e@x.io\n6,Fa,f@x.io\n");
+    w.file("bounces.csv", "mail\nF@x.io\n");
+    w.file("segments/all-mail.yaml", "name: All\nwhere: {all: []}\n");
+    w.run(&["run"]).ok().stdout_has("duplicate e-mail");
+    // The address follows the key, normalised; 2 repeats 1's address.
+    assert_eq!(w.read("out/all-mail.csv"), "id,mail,name\n1,ann@x.io,Ann\n5,e@x.io,Ed\n");
+    let c = &w.counts(&[])[0];
+    let got = ["members", "recipients", "suppressed", "invalid_email", "duplicate_email"].map(|k| c[k].as_u64().unwrap());
+    assert_eq!(got, [6, 2, 1, 2, 1], "{c}");
 }

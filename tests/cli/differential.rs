@@ -313,7 +313,15 @@ fn build(data: &Data) -> (Project, Dataset) {
         .collect();
     let project = Project {
         file: "audience.yaml".into(),
-        contacts: Some(ContactsCfg { source: source(KEYCOL), email_key: EmailKey::No, consent: None }),
+        contacts: Some(ContactsCfg {
+            source: source(KEYCOL),
+            email_key: EmailKey::No,
+            consent: None,
+            sms_consent: None,
+            phone: None,
+            phone_region: "FR".into(),
+            email: None,
+        }),
         tables: tables.clone(),
         metrics: metrics(),
         segments_dir: "segments".into(),
@@ -334,6 +342,7 @@ fn build(data: &Data) -> (Project, Dataset) {
         contacts: frame(CONTACT_COLS, &data.contacts),
         columns: CONTACT_COLS.iter().map(|(n, t)| (n.to_string(), *t)).collect(),
         key_column: KEYCOL.into(),
+        channels: Default::default(),
         email_key: false,
         consent: None,
         tables: TABLES
@@ -632,6 +641,7 @@ fn blank_segment(alias: &str) -> Segment {
         description: None,
         category: None,
         purpose: Purpose::Informational,
+        channel: Default::default(),
         scope: None,
         filter: None,
         include: KeyList::None,
