@@ -21,7 +21,7 @@ SQL_FILE = os.path.join(HERE, "segments.sql")
 # default export of a segment (the key column holds the normalised key).
 ALL_COLUMNS = (
     "k AS email, first_name, last_name, civility, birth_date, postal_code, city, region, "
-    "country, language, device, newsletter, signup_date, last_activity"
+    "country, language, device, newsletter, signup_date, last_activity, mobile, sms_optin"
 )
 CSV_OPTIONS = "FORMAT csv, HEADER, DATEFORMAT '%Y-%m-%d', TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S'"
 

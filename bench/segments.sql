@@ -59,7 +59,9 @@ SELECT
     nullif(trim(device), '')                               AS device,
     nullif(trim(newsletter), '')                           AS newsletter,
     try_cast(nullif(trim(signup_date), '') AS DATE)        AS signup_date,
-    try_cast(nullif(trim(last_activity), '') AS TIMESTAMP) AS last_activity
+    try_cast(nullif(trim(last_activity), '') AS TIMESTAMP) AS last_activity,
+    nullif(trim(mobile), '')                               AS mobile,
+    nullif(trim(sms_optin), '')                            AS sms_optin
 FROM read_csv('{{DATA}}/participants.csv', header = true, delim = ',', quote = '"', all_varchar = true);
 
 -- orders.csv: `;`, decimal comma with a space between thousands, UTF-8 BOM
@@ -102,7 +104,9 @@ SELECT
     nullif(trim(device), '')      AS device,
     nullif(trim(newsletter), '')  AS newsletter,
     signup_date,
-    last_activity
+    last_activity,
+    nullif(trim(mobile), '')      AS mobile,
+    nullif(trim(sms_optin), '')   AS sms_optin
 FROM read_parquet('{{DATA}}/participants.parquet');
 
 CREATE TEMP VIEW src_orders AS

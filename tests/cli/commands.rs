@@ -268,10 +268,10 @@ fn a_malformed_audience_variable_is_a_usage_error_naming_it() {
 
 /// The sample project's lists, byte for byte, as the engine wrote them
 /// before the plan was rebuilt (commit 037e308): `tests/golden/sample-lists.sha256`
-/// holds one `SHA-256  file` line per list. The lines of the campaign
-/// segments added later (loyal-mailchimp, newsletter-brevo, top-spenders)
-/// were taken when they were added; the 25 others are unchanged, so a plain
-/// `run` still writes what it wrote before the campaign options existed. After a deliberate change of
+/// holds one `SHA-256  file` line per list. Regenerated once since, when
+/// the sample contacts gained `mobile` and `sms_optin` (the commit that
+/// added them shows that every list minus those two columns kept its bytes
+/// from 037e308; newsletter-brevo gained Brevo's SMS column). After a deliberate change of
 /// output, regenerate it with `sha256sum out/*.* > tests/golden/sample-lists.sha256`
 /// run from a copy of the sample after `audience run`, and say why in the commit.
 #[test]
