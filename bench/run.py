@@ -169,35 +169,45 @@ def strip_expect(text: str) -> str:
     return "".join(out)
 
 
-def segment_aliases(seg_dir: str) -> list[str]:
+def bench_segment_files() -> list[tuple[str, str]]:
+    """(source path, path under segments/) of every segment the benchmark
+    runs: the sample's segments/ without segments/sending/ (the campaign
+    features, which bench/segments.sql has no DuckDB side for yet), plus
+    bench/segments-lang/, the six one-language segments the sample replaced
+    with one `split_by` segment and that segments.sql still writes."""
+    out = []
+    seg_src = os.path.join(REPO, "segments")
+    for root, dirs, files in os.walk(seg_src):
+        dirs[:] = sorted(d for d in dirs if d != "sending")
+        for f in sorted(files):
+            out.append((os.path.join(root, f), os.path.relpath(os.path.join(root, f), seg_src)))
+    lang = os.path.join(HERE, "segments-lang")
+    for f in sorted(os.listdir(lang)):
+        out.append((os.path.join(lang, f), f))
+    return out
+
+
+def segment_aliases() -> list[str]:
     aliases = []
-    for root, dirs, files in os.walk(seg_dir):
-        dirs[:] = [d for d in dirs if d != "sending"]
-        for f in files:
-            if f.endswith((".yaml", ".yml")):
-                text = open(os.path.join(root, f), encoding="utf-8").read()
-                m = re.search(r"^alias:\s*['\"]?([a-z0-9_-]+)", text, re.M)
-                aliases.append(m.group(1) if m else os.path.splitext(f)[0])
+    for src, rel in bench_segment_files():
+        if rel.endswith((".yaml", ".yml")):
+            text = open(src, encoding="utf-8").read()
+            m = re.search(r"^alias:\s*['\"]?([a-z0-9_-]+)", text, re.M)
+            aliases.append(m.group(1) if m else os.path.splitext(os.path.basename(rel))[0])
     return sorted(aliases)
 
 
 def write_project(n: int, fmt: str, data: dict, args) -> dict:
     proj = os.path.join(args.work, "proj", f"{n}-{fmt}")
-    seg_src = os.path.join(REPO, "segments")
     seg_dst = os.path.join(proj, "segments")
     shutil.rmtree(seg_dst, ignore_errors=True)
-    for root, dirs, files in os.walk(seg_src):
-        # segments/sending/ shows the campaign features (presets, splits,
-        # groups), which bench/segments.sql has no DuckDB side for yet.
-        dirs[:] = [d for d in dirs if d != "sending"]
-        for f in files:
-            rel = os.path.relpath(os.path.join(root, f), seg_src)
-            dst = os.path.join(seg_dst, rel)
-            os.makedirs(os.path.dirname(dst), exist_ok=True)
-            if f.endswith((".yaml", ".yml")):
-                open(dst, "w", encoding="utf-8").write(strip_expect(open(os.path.join(root, f), encoding="utf-8").read()))
-            else:
-                shutil.copy(os.path.join(root, f), dst)
+    for src, rel in bench_segment_files():
+        dst = os.path.join(seg_dst, rel)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        if rel.endswith((".yaml", ".yml")):
+            open(dst, "w", encoding="utf-8").write(strip_expect(open(src, encoding="utf-8").read()))
+        else:
+            shutil.copy(src, dst)
     paths = {"dir": proj, "all": os.path.join(proj, "audience.yaml"), "one": os.path.join(proj, "audience-one.yaml"),
              "out": os.path.join(proj, "out"), "out_one": os.path.join(proj, "out-one"), "duck": os.path.join(proj, "duckdb-out"),
              "logs": os.path.join(proj, "logs")}
@@ -296,11 +306,10 @@ def startup_checks(aud: str, args) -> dict:
     seg_dst = os.path.join(proj, "segments")
     os.makedirs(seg_dst)
     shutil.copy(os.path.join(REPO, "audience.yaml"), proj)
-    seg_src = os.path.join(REPO, "segments")
-    files = sorted(f for f in os.listdir(seg_src) if f.endswith((".yaml", ".yml")))
+    files = [(src, rel) for src, rel in bench_segment_files() if os.sep not in rel and rel.endswith((".yaml", ".yml"))]
     for copy in range(1, 5):
-        for f in files:
-            text = open(os.path.join(seg_src, f), encoding="utf-8").read()
+        for src, f in files:
+            text = open(src, encoding="utf-8").read()
             text = re.sub(r"(segment:\s*)([a-z0-9_-]+)", lambda m: f"{m.group(1)}{m.group(2)}-{copy}", text)
             stem, ext = os.path.splitext(f)
             open(os.path.join(seg_dst, f"{stem}-{copy}{ext}"), "w", encoding="utf-8").write(text)
@@ -604,7 +613,7 @@ def main() -> None:
     aud, gen = binaries(args)
     args.audience_bin = aud
     args.work = os.path.abspath(args.work)
-    aliases = segment_aliases(os.path.join(REPO, "segments"))
+    aliases = segment_aliases()
     if args.one_segment not in aliases:
         die(f"--one-segment {args.one_segment}: no such segment in segments/")
     started = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M")

@@ -92,6 +92,22 @@ pub fn number_text(v: f64) -> String {
     }
 }
 
+/// A value as part of a file name, as `export.split_by` names its files:
+/// case and accents dropped, each run of characters outside `[a-z0-9_-]`
+/// as one `-`, no `-` at either end. Empty when nothing is left.
+pub fn file_part(value: &str) -> String {
+    let folded = fold(value);
+    let mut out = String::with_capacity(folded.len());
+    for c in folded.chars() {
+        if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-' {
+            out.push(c);
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_string()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -143,20 +159,13 @@ mod tests {
         assert!(!is_valid_email("a b@example.com"));
         assert!(!is_valid_email("a@@example.com"));
     }
-}
 
-/// A value as part of a file name, as `export.split_by` names its files:
-/// case and accents dropped, each run of characters outside `[a-z0-9_-]`
-/// as one `-`, no `-` at either end. Empty when nothing is left.
-pub fn file_part(value: &str) -> String {
-    let folded = fold(value);
-    let mut out = String::with_capacity(folded.len());
-    for c in folded.chars() {
-        if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-' {
-            out.push(c);
-        } else if !out.ends_with('-') {
-            out.push('-');
-        }
+    #[test]
+    fn file_parts_drop_case_and_accents_and_join_other_runs_with_one_dash() {
+        assert_eq!(file_part("Français"), "francais");
+        assert_eq!(file_part("Pt-BR"), "pt-br");
+        assert_eq!(file_part("  Île de France / Nord "), "ile-de-france-nord");
+        assert_eq!(file_part("a_b"), "a_b");
+        assert_eq!(file_part("***"), "");
     }
-    out.trim_matches('-').to_string()
 }

@@ -73,7 +73,8 @@ pub fn print_rows(header: &[&str], keys: &[&str], rows: &[Vec<serde_json::Value>
 
 /// The counts of segments as a table for `print_rows`: header, JSON keys
 /// and rows. The channel columns (`invalid_phone`, `duplicate_phone`,
-/// `duplicate_email`) appear when a segment has them, after the others.
+/// `duplicate_email`) appear when a segment has them, after the others,
+/// blank for the segments they do not apply to.
 pub struct CountTable {
     pub header: Vec<&'static str>,
     pub keys: Vec<&'static str>,
@@ -107,7 +108,9 @@ impl CountTable {
                     c.no_consent.into(),
                     c.invalid_email.into(),
                 ];
-                row.extend(shown.iter().map(|(_, _, get)| serde_json::Value::from(get(c).unwrap_or(0))));
+                // Blank (null in JSON) where the reason does not apply: an
+                // e-mail segment has no phone to be invalid.
+                row.extend(shown.iter().map(|(_, _, get)| get(c).map(serde_json::Value::from).unwrap_or(serde_json::Value::Null)));
                 row
             })
             .collect();
