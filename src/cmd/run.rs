@@ -133,6 +133,7 @@ fn execute(out: &OutputDir, project: Project, aliases: &[String], args: &RunArgs
         return Err(e);
     }
     let written = verdicts.iter().filter(|v| v.kept.is_none()).count();
+    let targets: HashSet<PathBuf> = staged.iter().map(|s| s.target.clone()).collect();
     let lines = audit_lines(out, &session, &verdicts);
     out.commit(staged, &lines)?;
     progress.finish();
@@ -164,7 +165,7 @@ fn execute(out: &OutputDir, project: Project, aliases: &[String], args: &RunArgs
         (n, _) => format!("; {n} segment(s) were not replaced (failed expectations or empty lists refused)"),
     };
     eprintln!("wrote {written} list(s) to {} (read {} contacts and {table_rows} table rows){kept}", out_dir.display(), data.contacts.height());
-    warn_stale(&session, out_dir);
+    warn_stale(&session, out_dir, &targets);
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
@@ -306,7 +307,11 @@ fn stage_segment(out: &OutputDir, eval: &Evaluation, key_column: &str, v: &Verdi
             return Ok(());
         }
         let rcp = eval.frame.column(&res.recipient_col)?.bool()?;
-        for (target, keep) in list_files(&out.dir, eval, seg, res)? {
+        for (target, rows) in list_files(&out.dir, eval, seg, res)? {
+            let keep = match rows {
+                Some(rows) => rows_mask(&rows, rcp.len()),
+                None => rcp.clone(),
+            };
             stage(&mut df, Some(&keep), target, format, &style)?;
             lists += 1;
         }
@@ -333,46 +338,51 @@ fn stage_segment(out: &OutputDir, eval: &Evaluation, key_column: &str, v: &Verdi
     }
 }
 
-/// The files of a segment's list and the recipients each holds: one
-/// file, or one per value of `split_by` or per test group, under
-/// OUTPUT/ALIAS/.
-fn list_files(out_dir: &Path, eval: &Evaluation, seg: &Segment, res: &SegmentResult) -> Result<Vec<(PathBuf, BooleanChunked)>> {
+/// The files of a segment's list and the rows each holds (None: every
+/// recipient): one file, or one per value of `split_by` or per test group,
+/// under OUTPUT/ALIAS/. Rows rather than masks, so that a split into many
+/// values holds one mask at a time.
+fn list_files(out_dir: &Path, eval: &Evaluation, seg: &Segment, res: &SegmentResult) -> Result<Vec<(PathBuf, Option<Vec<usize>>)>> {
     let rcp = eval.frame.column(&res.recipient_col)?.bool()?;
     let ext = seg.export.format.extension();
     let folder = out_dir.join(&seg.alias);
+    let recipients = || rcp.iter().enumerate().filter(|(_, r)| *r == Some(true)).map(|(i, _)| i);
     if let Some(group_col) = &res.group_col {
         let groups = eval.frame.column(group_col)?.str()?;
-        return seg
-            .export
-            .groups
-            .iter()
-            .map(|g| {
-                let mine: BooleanChunked = groups.iter().zip(rcp.iter()).map(|(v, r)| Some(r == Some(true) && v == Some(g.name.as_str()))).collect();
-                Ok((folder.join(format!("{}.{ext}", g.name)), mine))
-            })
-            .collect();
+        let mut rows: Vec<Vec<usize>> = vec![Vec::new(); seg.export.groups.len()];
+        for i in recipients() {
+            if let Some(at) = groups.get(i).and_then(|g| seg.export.groups.iter().position(|x| x.name == g)) {
+                rows[at].push(i);
+            }
+        }
+        return Ok(seg.export.groups.iter().zip(rows).map(|(g, r)| (folder.join(format!("{}.{ext}", g.name)), Some(r))).collect());
     }
     if let Some(split) = &res.split {
         let values = crate::exec::run_in_memory(eval.frame.clone().lazy().select([split.clone().alias("value")]))?;
         let texts = crate::output::text_cells(values.column("value")?)?;
         // Files in order of first appearance; values that fold alike share one.
-        let mut parts: Vec<(String, Vec<bool>)> = Vec::new();
+        let mut parts: Vec<(String, Vec<usize>)> = Vec::new();
         let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-        let height = rcp.len();
-        for (i, r) in rcp.iter().enumerate() {
-            if r != Some(true) {
-                continue;
-            }
+        for i in recipients() {
             let name = texts[i].as_deref().map(crate::text::file_part).filter(|n| !n.is_empty()).unwrap_or_else(|| "_none".into());
             let at = *index.entry(name.clone()).or_insert_with(|| {
-                parts.push((name, vec![false; height]));
+                parts.push((name, Vec::new()));
                 parts.len() - 1
             });
-            parts[at].1[i] = true;
+            parts[at].1.push(i);
         }
-        return Ok(parts.into_iter().map(|(name, mask)| (folder.join(format!("{name}.{ext}")), BooleanChunked::from_slice("".into(), &mask))).collect());
+        return Ok(parts.into_iter().map(|(name, rows)| (folder.join(format!("{name}.{ext}")), Some(rows))).collect());
     }
-    Ok(vec![(list_path(out_dir, seg), rcp.clone())])
+    Ok(vec![(list_path(out_dir, seg), None)])
+}
+
+/// A mask of `height` rows holding `rows`.
+fn rows_mask(rows: &[usize], height: usize) -> BooleanChunked {
+    let mut mask = vec![false; height];
+    for &i in rows {
+        mask[i] = true;
+    }
+    BooleanChunked::from_slice("".into(), &mask)
 }
 
 /// A one-column frame of keys, headed as the list heads its key column.
@@ -606,20 +616,31 @@ fn write_exclusive(out: &OutputDir, session: &Session, requested: &[&Segment], e
     Ok(ExitCode::SUCCESS)
 }
 
-/// Lists in OUTPUT that no segment produces any more.
-fn warn_stale(session: &Session, out_dir: &Path) {
-    let produced: HashSet<String> = session.segments.iter().map(|s| format!("{}.{}", s.alias, s.export.format.extension())).collect();
-    let Ok(entries) = std::fs::read_dir(out_dir) else { return };
-    let mut stale: Vec<String> = entries
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().to_string())
-        .filter(|n| !n.starts_with('.'))
-        .filter(|n| [Format::Csv, Format::Parquet, Format::Jsonl].iter().any(|f| n.ends_with(&format!(".{}", f.extension()))))
-        .filter(|n| !produced.contains(n))
-        .collect();
-    stale.sort();
-    for n in stale {
+/// Lists in OUTPUT that no segment produces any more, and files of a split
+/// or group folder that this run, which wrote the folder, did not write (a
+/// value that is gone).
+fn warn_stale(session: &Session, out_dir: &Path, written: &HashSet<PathBuf>) {
+    let is_list = |n: &str| [Format::Csv, Format::Parquet, Format::Jsonl].iter().any(|f| n.ends_with(&format!(".{}", f.extension())));
+    let produced: HashSet<String> =
+        session.segments.iter().filter(|s| !s.export.splits()).map(|s| format!("{}.{}", s.alias, s.export.format.extension())).collect();
+    let names = |dir: &Path| -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+        let mut names: Vec<String> =
+            entries.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().to_string()).filter(|n| !n.starts_with('.') && is_list(n)).collect();
+        names.sort();
+        names
+    };
+    for n in names(out_dir).into_iter().filter(|n| !produced.contains(n)) {
         eprintln!("warning: {} is produced by no segment any more; delete it if the mailer should stop using it", out_dir.join(n).display());
+    }
+    for seg in session.segments.iter().filter(|s| s.export.splits()) {
+        let folder = out_dir.join(&seg.alias);
+        if !written.iter().any(|w| w.parent() == Some(folder.as_path())) {
+            continue;
+        }
+        for n in names(&folder).into_iter().filter(|n| !written.contains(&folder.join(n))) {
+            eprintln!("warning: {} holds no recipient of `{}` any more; delete it if the mailer should stop using it", folder.join(n).display(), seg.alias);
+        }
     }
 }
 

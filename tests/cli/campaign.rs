@@ -304,6 +304,10 @@ fn split_by_writes_one_file_per_folded_value_and_none_for_missing() {
     assert_eq!(files, ["_none.csv", "en.csv", "fr.csv", "francais.csv", "pt-br.csv"]);
     // The counts show the segment once, with its total.
     assert_eq!(out.stdout.matches("by-lang").count(), 1, "{}", out.stdout);
+    // A value that disappears leaves a file the run did not write: said.
+    w.file("contacts.csv", &PEOPLE.replace("Pt-BR", "en"));
+    w.run(&["run"]).ok().stderr_has("warning: ./out/by-lang/pt-br.csv holds no recipient of `by-lang` any more");
+    assert_eq!(w.read("out/by-lang/en.csv"), "email,language\nc@x.io,en\ne@x.io,en\n");
 }
 
 /// The group the spec's rule gives, computed here from MD5 directly.

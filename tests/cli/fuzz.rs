@@ -181,9 +181,23 @@ fn mutated_projects_never_crash_and_failed_runs_touch_no_list() {
                 let (code, stderr) = run(&w, args)?;
                 prop_assert!(matches!(code, 0..=2), "`audience {}` exited {code} on mutated {name}:\n{stderr}", args.join(" "));
                 prop_assert!(!stderr.contains("panicked"), "`audience {}` panicked on mutated {name}:\n{stderr}", args.join(" "));
-                // An expectation failure replaces the other lists, by design.
-                if args == ["run"] && code != 0 && !stderr.contains("expectation failed") {
+                // A guard (an expectation, the empty-list guard) keeps its
+                // segment's list and replaces the others, by design: the kept
+                // ones must be untouched. Any other failure changes nothing.
+                let kept: Vec<String> = stderr
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("expectation failed: ").or_else(|| l.strip_prefix("empty list refused: ")))
+                    .filter_map(|l| l.split_once(':').map(|(alias, _)| format!("{alias}.csv")))
+                    .collect();
+                if args == ["run"] && code != 0 && kept.is_empty() {
                     prop_assert!(w.lists() == baseline, "a failed run changed the lists (mutated {name}):\n{stderr}");
+                }
+                if args == ["run"] && code != 0 {
+                    let now = w.lists();
+                    for list in &kept {
+                        let before = baseline.iter().find(|(n, _)| n == list);
+                        prop_assert!(before == now.iter().find(|(n, _)| n == list), "{list} was kept, yet changed (mutated {name}):\n{stderr}");
+                    }
                 }
             }
             Ok(())
