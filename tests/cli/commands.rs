@@ -235,17 +235,6 @@ fn all_lists(w: &Work, dir: &str) -> Vec<(String, Vec<u8>)> {
     out
 }
 
-fn lists(w: &Work, dir: &str) -> Vec<(String, Vec<u8>)> {
-    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(w.path(dir))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file())
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
-        .collect();
-    out.sort();
-    out
-}
-
 /// Exports too large for one pass are aggregated in parts of the contacts;
 /// the lists must come out the same, byte for byte.
 #[test]
