@@ -40,6 +40,14 @@ pub enum TableFormat {
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// A segment file (segments/*.yaml)
+    Segment,
+    /// The project file (audience.yaml)
+    Project,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum CheckFormat {
     Human,
     Json,
@@ -103,6 +111,9 @@ pub enum Command {
         /// Check the YAML alone, without reading the data
         #[arg(long)]
         no_data: bool,
+        /// Treat warnings (a value no row of the data holds) as errors: exit 1
+        #[arg(long)]
+        strict: bool,
         #[arg(long, value_enum, default_value = "human")]
         format: CheckFormat,
     },
@@ -140,4 +151,48 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: TableFormat,
     },
+    /// Write a first audience.yaml and starter segments for the exports in a folder
+    #[command(
+        long_about = "Write a first audience.yaml and three starter segments for the exports (.csv, .tsv, .txt, .parquet) found in DIR and its subfolders.\n\nThe contacts are the export with an e-mail column holding the most distinct addresses; other exports whose column of keys mostly names contacts become tables, with their date, amount and id columns guessed from types and names. Each guess is written as a comment and printed with its reason. Existing files are never overwritten.",
+        after_help = "Examples:\n  audience init\n  audience init exports/"
+    )]
+    Init {
+        /// The folder of exports, where audience.yaml is written
+        #[arg(value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
+    },
+    /// The distinct values of a field with their counts, most frequent first
+    #[command(
+        long_about = "The distinct values of a field with their counts, most frequent first.\n\nFIELD is a contacts column, a built-in metric, a metric of audience.yaml, an RFM field, or TABLE.column for a table's rows that count (its `where` applied). Text values that differ only by case or accents are counted as one, as `eq` and `in` match them, and their spellings are listed.",
+        after_help = "Examples:\n  audience values orders.event\n  audience values tariff --limit 0\n  audience values rfm_class --format csv"
+    )]
+    Values {
+        #[arg(value_name = "FIELD")]
+        field: String,
+        /// How many values to list, most frequent first (0 for all)
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long, value_enum, default_value = "table")]
+        format: TableFormat,
+    },
+    /// Print shell completions for audience
+    #[command(
+        after_help = "Examples:\n  audience completions bash > ~/.local/share/bash-completion/completions/audience\n  audience completions zsh > ~/.zfunc/_audience\n  audience completions fish > ~/.config/fish/completions/audience.fish"
+    )]
+    Completions {
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the JSON Schema of segment files or of audience.yaml, for editors
+    #[command(
+        long_about = "Print the JSON Schema (draft 2020-12) of segment files or of audience.yaml.\n\nEditors that read schemas (VS Code with the YAML extension, JetBrains IDEs, Neovim with yaml-language-server) then complete keys and flag mistakes as you type. The project ships both under schema/; a first line such as\n\n  # yaml-language-server: $schema=../schema/segment.schema.json\n\nin a segment file points the editor at it.",
+        after_help = "Examples:\n  audience schema segment > schema/segment.schema.json\n  audience schema project > schema/project.schema.json"
+    )]
+    Schema {
+        #[arg(value_enum, value_name = "FILE")]
+        kind: SchemaKind,
+    },
+    /// Print the manual page (roff) of audience
+    #[command(after_help = "Examples:\n  audience man > audience.1 && man ./audience.1")]
+    Man,
 }

@@ -308,6 +308,13 @@ impl<'a> Plan<'a> {
         names
     }
 
+    /// A table's rows that count at all: its `where` applied.
+    pub fn rows_that_count(&self, t: &TableData) -> CResult<LazyFrame> {
+        let Some(w) = &t.cfg.filter else { return Ok(t.lf.clone()) };
+        let keep = self.row_cond(t, w)?.fill_null(lit(false));
+        Ok(t.lf.clone().with_columns(self.fold_columns(&t.source)).filter(keep))
+    }
+
     /// A condition over one table's rows (a table's or a scope's `where`).
     pub fn row_cond(&self, t: &TableData, c: &Cond) -> CResult<Expr> {
         match c {

@@ -2,6 +2,7 @@
 //! ARCHITECTURE.md describes. Its API serves the binary and the tests; it
 //! makes no stability promise to other crates.
 
+pub mod catalog;
 pub mod cli;
 pub mod cmd;
 pub mod dates;
@@ -19,6 +20,7 @@ pub mod project;
 pub mod rfm;
 pub mod rfm_fields;
 pub mod rfm_plot;
+pub mod schema;
 pub mod segment;
 pub mod session;
 pub mod text;

@@ -7,6 +7,7 @@ use anyhow::{bail, Result};
 use chrono::NaiveDate;
 use serde_yaml::{Mapping, Value};
 
+use crate::catalog;
 use crate::dates::{self, Zone};
 use crate::diag::did_you_mean;
 use crate::rfm::{self, ClassDef};
@@ -17,11 +18,6 @@ use crate::types::Encoding;
 use crate::yamldoc::{index, join, kind, scalar_text, Doc};
 
 pub const FILE_NAME: &str = "audience.yaml";
-
-const TOP_KEYS: &[&str] = &["contacts", "tables", "metrics", "segments", "output", "suppress", "as_of", "timezone", "rfm", "csv"];
-const CONTACT_KEYS: &[&str] = &["path", "key", "email_key", "consent", "columns", "phone", "phone_region", "email"];
-const TABLE_KEYS: &[&str] = &["path", "key", "date", "amount", "id", "where", "consent", "columns"];
-const METRIC_KEYS: &[&str] = &["table", "where", "agg", "field"];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EmailKey {
@@ -147,6 +143,16 @@ pub fn load(arg: Option<&Path>, as_of_arg: Option<&str>) -> Result<Project, Proj
     }
 }
 
+/// Validates project-file text as if it were `file` (for `init`, before it
+/// writes one).
+pub fn from_text(file: &Path, text: String) -> Result<Project, Box<Doc>> {
+    let mut doc = Doc::parse(file, text);
+    match parse(&mut doc, file, None) {
+        Some(p) if doc.ok() => Ok(p),
+        _ => Err(Box::new(doc)),
+    }
+}
+
 pub enum ProjectError {
     Invalid(Box<Doc>),
     Other(anyhow::Error),
@@ -172,7 +178,8 @@ fn parse(doc: &mut Doc, file: &Path, as_of_arg: Option<&str>) -> Option<Project>
         doc.error("", "the project file is empty; it needs at least `tables` or `contacts`");
         return None;
     }
-    let m = doc.mapping(&root, "", "the project file", TOP_KEYS)?.clone();
+    let hint = |k: &str| format!("`{k}` is a key of a segment file: each segment is one file in the segments folder (see docs/segments.md)");
+    let m = doc.root_mapping(&root, "the project file", &catalog::names(catalog::PROJECT), &catalog::names(catalog::SEGMENT), &hint)?.clone();
 
     let csv = parse_csv(doc, m.get("csv"));
     let zone = match doc.string(&m, "", "timezone", false) {
@@ -238,7 +245,7 @@ fn parse(doc: &mut Doc, file: &Path, as_of_arg: Option<&str>) -> Option<Project>
                 for (k, v) in mm {
                     let name = scalar_text(k).unwrap_or_default();
                     let path = join("metrics", &name);
-                    let Some(vm) = doc.mapping(v, &path, &format!("metric `{name}`"), METRIC_KEYS).cloned() else { continue };
+                    let Some(vm) = doc.mapping(v, &path, &format!("metric `{name}`"), &catalog::names(catalog::METRIC)).cloned() else { continue };
                     let table = doc.string(&vm, &path, "table", true);
                     let filter = match vm.get("where").filter(|w| !w.is_null()) {
                         Some(w) => parse_condition(doc, w, &join(&path, "where"), Level::Row).map(Box::new),
@@ -322,7 +329,7 @@ fn parse_source(doc: &mut Doc, m: &Mapping, path: &str, root: &Path) -> Option<S
 }
 
 fn parse_contacts(doc: &mut Doc, v: &Value, root: &Path) -> Option<ContactsCfg> {
-    let m = doc.mapping(v, "contacts", "`contacts`", CONTACT_KEYS)?.clone();
+    let m = doc.mapping(v, "contacts", "`contacts`", &catalog::names(catalog::CONTACTS))?.clone();
     let email_key = parse_email_key(doc, &m, "contacts");
     let (consent, sms_consent) = match m.get("consent") {
         Some(Value::Mapping(cm)) => {
@@ -353,7 +360,7 @@ fn parse_contacts(doc: &mut Doc, v: &Value, root: &Path) -> Option<ContactsCfg> 
 
 fn parse_table(doc: &mut Doc, name: &str, v: &Value, root: &Path) -> Option<TableCfg> {
     let path = join("tables", name);
-    let m = doc.mapping(v, &path, &format!("table `{name}`"), TABLE_KEYS)?.clone();
+    let m = doc.mapping(v, &path, &format!("table `{name}`"), &catalog::names(catalog::TABLE))?.clone();
     let date = doc.string(&m, &path, "date", false);
     let amount = doc.string(&m, &path, "amount", false);
     let id = doc.string(&m, &path, "id", false);
@@ -379,7 +386,7 @@ fn parse_suppress(doc: &mut Doc, v: Option<&Value>, root: &Path) -> Vec<Suppress
         match it {
             Value::String(s) => out.push(SuppressCfg { path: PathBuf::from(resolve(root, s)), at: p.clone(), purpose: None }),
             Value::Mapping(_) => {
-                let Some(m) = doc.mapping(it, &p, "a suppress entry", &["file", "purpose"]).cloned() else { continue };
+                let Some(m) = doc.mapping(it, &p, "a suppress entry", &catalog::names(catalog::SUPPRESS_ENTRY)).cloned() else { continue };
                 let file = doc.string(&m, &p, "file", true);
                 let purpose = match doc.string(&m, &p, "purpose", false).as_deref() {
                     None => None,
@@ -403,7 +410,7 @@ fn parse_suppress(doc: &mut Doc, v: Option<&Value>, root: &Path) -> Vec<Suppress
 fn parse_csv(doc: &mut Doc, v: Option<&Value>) -> CsvCfg {
     let mut cfg = CsvCfg { separator: None, decimal_comma: None, encoding: Encoding::Auto };
     let Some(v) = v.filter(|v| !v.is_null()) else { return cfg };
-    let Some(m) = doc.mapping(v, "csv", "`csv`", &["separator", "decimal_comma", "encoding"]).cloned() else { return cfg };
+    let Some(m) = doc.mapping(v, "csv", "`csv`", &catalog::names(catalog::CSV)).cloned() else { return cfg };
     match doc.string(&m, "csv", "separator", false).as_deref() {
         None | Some("auto") => {}
         Some(s @ ("," | ";" | "\t" | "|")) => cfg.separator = Some(s.as_bytes()[0]),
@@ -433,7 +440,7 @@ fn parse_csv(doc: &mut Doc, v: Option<&Value>) -> CsvCfg {
 fn parse_rfm(doc: &mut Doc, v: Option<&Value>) -> RfmCfg {
     let mut cfg = RfmCfg { table: "orders".into(), bins: [5; 3], thresholds: None, classes_name: "standard".into(), classes: rfm::preset("standard", [5; 3]) };
     let Some(v) = v.filter(|v| !v.is_null()) else { return cfg };
-    let Some(m) = doc.mapping(v, "rfm", "`rfm`", &["table", "bins", "thresholds", "classes"]).cloned() else { return cfg };
+    let Some(m) = doc.mapping(v, "rfm", "`rfm`", &catalog::names(catalog::RFM)).cloned() else { return cfg };
     if let Some(t) = doc.string(&m, "rfm", "table", false) {
         cfg.table = t;
     }
@@ -445,7 +452,7 @@ fn parse_rfm(doc: &mut Doc, v: Option<&Value>) -> RfmCfg {
             None => doc.error("rfm.bins", "`bins` is a whole number from 2 to 9"),
         },
         Some(b @ Value::Mapping(bm)) => {
-            doc.mapping(b, "rfm.bins", "`rfm.bins`", &DIMS);
+            doc.mapping(b, "rfm.bins", "`rfm.bins`", &catalog::names(catalog::RFM_BINS));
             for (i, d) in DIMS.iter().enumerate() {
                 if let Some(x) = bm.get(*d) {
                     match x.as_u64().filter(|b| (2..=9).contains(b)) {
@@ -458,7 +465,7 @@ fn parse_rfm(doc: &mut Doc, v: Option<&Value>) -> RfmCfg {
         Some(other) => doc.error("rfm.bins", format!("`bins` is a number or {{recency, frequency, monetary}}, found {}", kind(other))),
     }
     if let Some(t) = m.get("thresholds").filter(|t| !t.is_null()) {
-        if let Some(tm) = doc.mapping(t, "rfm.thresholds", "`rfm.thresholds`", &DIMS).cloned() {
+        if let Some(tm) = doc.mapping(t, "rfm.thresholds", "`rfm.thresholds`", &catalog::names(catalog::RFM_THRESHOLDS)).cloned() {
             let mut cuts: [Vec<f64>; 3] = Default::default();
             let mut ok = true;
             for (i, d) in DIMS.iter().enumerate() {
@@ -496,7 +503,7 @@ fn parse_rfm(doc: &mut Doc, v: Option<&Value>) -> RfmCfg {
             let mut classes = Vec::new();
             for (i, it) in items.iter().enumerate() {
                 let p = index("rfm.classes", i);
-                let Some(cm) = doc.mapping(it, &p, "an RFM class", &["name", "r", "f", "m"]).cloned() else { continue };
+                let Some(cm) = doc.mapping(it, &p, "an RFM class", &catalog::names(catalog::RFM_CLASS)).cloned() else { continue };
                 let Some(name) = doc.string(&cm, &p, "name", true) else { continue };
                 let mut ranges = [(1u32, 9u32); 3];
                 for (j, dim) in ["r", "f", "m"].iter().enumerate() {

@@ -132,6 +132,25 @@ impl Doc {
         Some(map)
     }
 
+    /// Like [`Doc::mapping`] for a file's top level, where a key of the
+    /// other kind of file (`metrics:` in a segment file, `where:` in
+    /// audience.yaml) is reported as misplaced, with where it goes.
+    pub fn root_mapping<'v>(&mut self, v: &'v Value, what: &str, allowed: &[&str], elsewhere: &[&str], hint: &dyn Fn(&str) -> String) -> Option<&'v Mapping> {
+        let mut known: Vec<&str> = allowed.to_vec();
+        if let Some(map) = v.as_mapping() {
+            for k in map.keys() {
+                let name = scalar_text(k).unwrap_or_default();
+                if !allowed.contains(&name.as_str()) {
+                    if let Some(e) = elsewhere.iter().find(|e| **e == name) {
+                        self.key_error(&name, format!("`{name}` does not belong in {what}"), Some(hint(&name)));
+                        known.push(e);
+                    }
+                }
+            }
+        }
+        self.mapping(v, "", what, &known)
+    }
+
     /// A required or optional text scalar.
     pub fn string(&mut self, map: &Mapping, path: &str, key: &str, required: bool) -> Option<String> {
         let p = join(path, key);

@@ -14,8 +14,9 @@ use crate::project::{self, ProjectError};
 use crate::segment::ast::Segment;
 use crate::segment::{self, Report};
 
-pub fn run(common: &Common, paths: &[PathBuf], no_data: bool, format: CheckFormat) -> Result<ExitCode> {
+pub fn run(common: &Common, paths: &[PathBuf], no_data: bool, strict: bool, format: CheckFormat) -> Result<ExitCode> {
     let mut report = Report::default();
+    let mut warnings = Report::default();
     let project = match project::load(common.project.as_deref(), common.as_of.as_deref()) {
         Ok(p) => Some(p),
         Err(ProjectError::Invalid(doc)) => {
@@ -149,6 +150,12 @@ pub fn run(common: &Common, paths: &[PathBuf], no_data: bool, format: CheckForma
                             }
                         }
                     }
+                    // Values no row holds: only worth saying of definitions that compile.
+                    if report.is_empty() {
+                        for w in super::literals::check(p, &data, &checked)? {
+                            warnings.push_at(&w.file, &w.path, &format!("warning: {}", w.message), w.hint);
+                        }
+                    }
                 }
             }
         }
@@ -156,24 +163,40 @@ pub fn run(common: &Common, paths: &[PathBuf], no_data: bool, format: CheckForma
 
     match format {
         CheckFormat::Json => {
-            let diags: Vec<&crate::diag::Diagnostic> = report.items.iter().map(|(d, _)| d).collect();
+            let mut diags: Vec<serde_json::Value> = Vec::new();
+            for (items, severity) in [(&report.items, "error"), (&warnings.items, "warning")] {
+                for (d, _) in items {
+                    let mut v = serde_json::to_value(d)?;
+                    if severity == "warning" {
+                        v["message"] = d.message.trim_start_matches("warning: ").into();
+                    }
+                    v["severity"] = severity.into();
+                    diags.push(v);
+                }
+            }
             println!("{}", serde_json::to_string_pretty(&diags)?);
         }
         CheckFormat::Human => {
             if !report.is_empty() {
                 eprintln!("{}", report.render());
             }
+            if !warnings.is_empty() {
+                eprintln!("{}", warnings.render());
+            }
         }
     }
     let n = files.len();
-    if report.is_empty() {
+    let warned = if warnings.is_empty() { String::new() } else { format!(", {} warning(s)", warnings.count()) };
+    if report.is_empty() && (warnings.is_empty() || !strict) {
         if format == CheckFormat::Human {
-            println!("checked {n} segment file(s){}: no problems", if no_data { " (YAML only)" } else { " against the data" });
+            let problems = if warnings.is_empty() { "no problems".to_string() } else { format!("no errors{warned}") };
+            println!("checked {n} segment file(s){}: {problems}", if no_data { " (YAML only)" } else { " against the data" });
         }
         Ok(ExitCode::SUCCESS)
     } else {
-        let bad: HashSet<&str> = report.items.iter().map(|(d, _)| d.file.as_str()).collect();
-        eprintln!("{} error(s) in {} file(s)", report.count(), bad.len());
+        let bad: HashSet<&str> = report.items.iter().chain(&warnings.items).map(|(d, _)| d.file.as_str()).collect();
+        let strictly = if strict && !warnings.is_empty() { " (--strict: warnings count as errors)" } else { "" };
+        eprintln!("{} error(s){warned} in {} file(s){strictly}", report.count(), bad.len());
         Ok(ExitCode::from(1))
     }
 }

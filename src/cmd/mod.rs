@@ -3,11 +3,14 @@
 mod check;
 mod count;
 mod fields;
+mod init;
+mod literals;
 mod overlap;
 mod rfm;
 mod run;
 mod show;
 mod test;
+mod values;
 
 use std::process::ExitCode;
 
@@ -23,11 +26,31 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         }
         Command::Count { aliases, format } => count::run(common, &aliases, format),
         Command::Show { alias, limit, explain, format } => show::run(common, &alias, limit, explain, format),
-        Command::Check { paths, no_data, format } => check::run(common, &paths, no_data, format),
+        Command::Check { paths, no_data, strict, format } => check::run(common, &paths, no_data, strict, format),
         Command::Test { aliases } => test::run(common, &aliases),
         Command::Rfm { scores, format, plot } => rfm::run(common, scores.as_deref(), format, plot.as_deref()),
         Command::Fields { format } => fields::run(common, format),
         Command::Overlap { aliases, format } => overlap::run(common, &aliases, format),
+        Command::Init { dir } => init::run(common, &dir),
+        Command::Values { field, limit, format } => values::run(common, &field, limit, format),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "audience", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schema { kind } => {
+            let schema = match kind {
+                crate::cli::SchemaKind::Segment => crate::schema::segment(),
+                crate::cli::SchemaKind::Project => crate::schema::project(),
+            };
+            println!("{}", serde_json::to_string_pretty(&schema)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -126,7 +126,7 @@ pub fn expand(pattern: &str) -> Result<Vec<PathBuf>> {
     }
 }
 
-fn is_parquet(p: &Path) -> bool {
+pub fn is_parquet(p: &Path) -> bool {
     p.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
 }
 

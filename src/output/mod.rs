@@ -188,6 +188,19 @@ pub fn write_bytes_atomic(target: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Like [`write_bytes_atomic`], but never replaces a file: an existing
+/// `target` is an error and is left as it was.
+pub fn write_new_atomic(target: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = commit::temp_file(dir).with_context(|| format!("{}: cannot create a temporary file in {}", target.display(), dir.display()))?;
+    tmp.write_all(bytes).and_then(|_| tmp.as_file().sync_all()).with_context(|| format!("{}: cannot write", target.display()))?;
+    tmp.persist_noclobber(target).map_err(|e| anyhow!("{}: cannot create it: {}", target.display(), e.error))?;
+    Ok(())
+}
+
 /// Rows written per block: a list is filtered and written a block at a
 /// time, so writing holds a block of it, never a copy of the whole list.
 const BLOCK: usize = 1 << 16;

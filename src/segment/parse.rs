@@ -12,11 +12,8 @@ use crate::dates;
 use crate::diag::did_you_mean;
 use crate::yamldoc::{index, join, kind, scalar_text, Doc};
 
-const SEGMENT_KEYS: &[&str] = &["name", "alias", "description", "category", "purpose", "channel", "scope", "where", "include", "exclude", "export", "expect"];
-const FIELD_KEYS: &[&str] = &["field", "op", "value", "case_sensitive"];
-const TABLE_KEYS: &[&str] = &["table", "where", "agg", "field", "op", "value", "case_sensitive"];
 // `table` before `field`: a table condition may name the `field` it aggregates.
-const FORMS: &[&str] = &["all", "any", "not", "table", "field", "segment"];
+use crate::catalog::{self, CONDITION_FORMS as FORMS};
 
 pub fn valid_alias(s: &str) -> bool {
     !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
@@ -86,11 +83,11 @@ pub fn parse_condition(doc: &mut Doc, v: &Value, path: &str, level: Level) -> Op
                 doc.error(&join(path, "table"), "a table's `where` tests that table's rows; it cannot hold another table condition");
                 return None;
             }
-            doc.mapping(v, path, "a table condition", TABLE_KEYS);
+            doc.mapping(v, path, "a table condition", &catalog::names(catalog::TABLE_CONDITION));
             parse_table(doc, map, path)
         }
         Some(_) => {
-            doc.mapping(v, path, "a field condition", FIELD_KEYS);
+            doc.mapping(v, path, "a field condition", &catalog::names(catalog::FIELD_CONDITION));
             parse_leaf(doc, map, path, None).map(Cond::Field)
         }
         None => {
@@ -296,7 +293,7 @@ fn key_list(doc: &mut Doc, map: &Mapping, key: &str, base: &Path) -> KeyList {
             KeyList::Inline(keys)
         }
         Some(v @ Value::Mapping(m)) => {
-            doc.mapping(v, &path, &format!("`{key}`"), &["file"]);
+            doc.mapping(v, &path, &format!("`{key}`"), &catalog::names(catalog::KEY_FILE));
             match doc.string(m, &path, "file", true) {
                 Some(f) => KeyList::File(base.join(f)),
                 None => KeyList::None,
@@ -334,9 +331,7 @@ fn string_list(doc: &mut Doc, map: &Mapping, path: &str, key: &str) -> Vec<(Stri
 fn parse_export(doc: &mut Doc, v: Option<&Value>) -> Export {
     let mut ex = Export { separator: b',', ..Export::default() };
     let Some(v) = v.filter(|v| !v.is_null()) else { return ex };
-    let Some(m) =
-        doc.mapping(v, "export", "`export`", &["columns", "rename", "format", "csv", "preset", "preset_columns", "split_by", "groups", "groups_salt"])
-    else {
+    let Some(m) = doc.mapping(v, "export", "`export`", &catalog::names(catalog::EXPORT)) else {
         return ex;
     };
     parse_sending(doc, m, &mut ex);
@@ -370,7 +365,7 @@ fn parse_export(doc: &mut Doc, v: Option<&Value>) -> Export {
         };
     }
     if let Some(c) = m.get("csv").filter(|c| !c.is_null()) {
-        if let Some(cm) = doc.mapping(c, "export.csv", "`export.csv`", &["separator", "bom", "formulas"]) {
+        if let Some(cm) = doc.mapping(c, "export.csv", "`export.csv`", &catalog::names(catalog::EXPORT_CSV)) {
             if let Some(s) = doc.string(cm, "export.csv", "separator", false) {
                 match s.as_str() {
                     "," | ";" | "\t" | "|" => ex.separator = s.as_bytes()[0],
@@ -451,7 +446,7 @@ fn parse_sending(doc: &mut Doc, m: &Mapping, ex: &mut Export) {
     let mut ok = true;
     for (i, item) in items.iter().enumerate() {
         let path = index("export.groups", i);
-        let Some(gm) = doc.mapping(item, &path, "a group", &["name", "share"]) else {
+        let Some(gm) = doc.mapping(item, &path, "a group", &catalog::names(catalog::GROUP)) else {
             ok = false;
             continue;
         };
@@ -557,7 +552,7 @@ fn parse_max_change(doc: &mut Doc, m: &Mapping) -> Option<MaxChange> {
 fn parse_expect(doc: &mut Doc, v: Option<&Value>) -> Expect {
     let mut ex = Expect::default();
     let Some(v) = v.filter(|v| !v.is_null()) else { return ex };
-    let Some(m) = doc.mapping(v, "expect", "`expect`", &["min", "max", "max_change", "includes", "excludes"]) else { return ex };
+    let Some(m) = doc.mapping(v, "expect", "`expect`", &catalog::names(catalog::EXPECT)) else { return ex };
     ex.min = parse_count(doc, m, "min");
     ex.max = parse_count(doc, m, "max");
     ex.max_change = parse_max_change(doc, m);
@@ -581,7 +576,14 @@ pub fn parse_segment(doc: &mut Doc, file: &Path) -> Option<Segment> {
         doc.error("", "the segment file is empty; it needs at least `name` and `where`");
         return None;
     }
-    let m = doc.mapping(&root, "", "a segment file", SEGMENT_KEYS)?.clone();
+    let hint = |k: &str| match k {
+        "metrics" => {
+            "metrics are named in audience.yaml under `metrics:`; a segment then uses one as a field, e.g. {field: vip_tickets, op: gte, value: 1}".to_string()
+        }
+        "tables" | "contacts" => format!("`{k}` describes the exports, in audience.yaml (see docs/project.md)"),
+        _ => format!("`{k}` is a setting of the project file: move it to audience.yaml (see docs/project.md)"),
+    };
+    let m = doc.root_mapping(&root, "a segment file", &catalog::names(catalog::SEGMENT), &catalog::names(catalog::PROJECT), &hint)?.clone();
     let name = doc.string(&m, "", "name", true);
     let stem = file.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
     let alias = match doc.string(&m, "", "alias", false) {
@@ -629,7 +631,7 @@ pub fn parse_segment(doc: &mut Doc, file: &Path) -> Option<Segment> {
     let scope = match m.get("scope").filter(|v| !v.is_null()) {
         None => None,
         Some(v) => {
-            let sm = doc.mapping(v, "scope", "`scope`", &["table", "where"]).cloned();
+            let sm = doc.mapping(v, "scope", "`scope`", &catalog::names(catalog::SCOPE)).cloned();
             sm.and_then(|sm| {
                 let table = doc.string(&sm, "scope", "table", true)?;
                 let filter = match sm.get("where").filter(|w| !w.is_null()) {
@@ -644,7 +646,7 @@ pub fn parse_segment(doc: &mut Doc, file: &Path) -> Option<Segment> {
     let base = file.parent().unwrap_or(Path::new("."));
     let include = key_list(doc, &m, "include", base);
     let exclude = key_list(doc, &m, "exclude", base);
-    let unknown_keys = m.keys().filter_map(scalar_text).any(|k| !SEGMENT_KEYS.contains(&k.as_str()));
+    let unknown_keys = m.keys().filter_map(scalar_text).any(|k| !catalog::names(catalog::SEGMENT).contains(&k.as_str()));
     if !unknown_keys && !m.contains_key("where") && !m.contains_key("scope") && !m.contains_key("include") {
         doc.error_hint("", "a segment needs `where` (or `scope`, or `include`)", Some("add for example `where: {field: newsletter, op: is_true}`".into()));
     }
