@@ -64,18 +64,16 @@ pub fn print_rows(header: &[&str], keys: &[&str], rows: &[Vec<serde_json::Value>
     };
     match format {
         TableFormat::Table => {
-            let mut t = crate::output::table(header.iter().map(|s| s.to_string()).collect());
+            let mut t = crate::output::Grid::new(header.iter().map(|s| s.to_string()).collect());
             for r in rows {
-                t.add_row(r.iter().map(text).collect::<Vec<_>>());
+                t.row(r.iter().map(text).collect());
             }
             for i in 0..header.len() {
                 if rows.iter().all(|r| r.get(i).is_some_and(|v| v.is_number() || v.is_null())) {
-                    if let Some(c) = t.column_mut(i) {
-                        c.set_cell_alignment(comfy_table::CellAlignment::Right);
-                    }
+                    t.align_right(i);
                 }
             }
-            println!("{t}");
+            println!("{}", t.render());
         }
         TableFormat::Csv => {
             let mut w = csv::Writer::from_writer(std::io::stdout().lock());

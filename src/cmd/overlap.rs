@@ -33,7 +33,9 @@ pub fn run(common: &Common, aliases: &[String], format: TableFormat) -> Result<E
             // of j, and their share of i's recipients.
             let mut header = vec!["segment".to_string(), "recipients".to_string()];
             header.extend(aliases.iter().map(|a| a.to_string()));
-            let mut t = crate::output::table(header);
+            let mut t = crate::output::Grid::new(header);
+            // Cells hold numbers with their shares: cut none of them short.
+            t.shrink = crate::output::Shrink::Never;
             for i in 0..n {
                 let mut row = vec![aliases[i].to_string(), shared[i][i].to_string()];
                 for j in 0..n {
@@ -45,14 +47,12 @@ pub fn run(common: &Common, aliases: &[String], format: TableFormat) -> Result<E
                         format!("{} ({}%)", shared[i][j], crate::text::number_text((1000.0 * shared[i][j] as f64 / shared[i][i] as f64).round() / 10.0))
                     });
                 }
-                t.add_row(row);
+                t.row(row);
             }
             for c in 1..n + 2 {
-                if let Some(col) = t.column_mut(c) {
-                    col.set_cell_alignment(comfy_table::CellAlignment::Right);
-                }
+                t.align_right(c);
             }
-            println!("{t}");
+            println!("{}", t.render());
         }
         _ => {
             // Each pair once, in the order the segments were asked for.

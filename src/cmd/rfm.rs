@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, Context, Result};
 use polars::prelude::*;
 
 use crate::cli::{Common, TableFormat};
@@ -106,6 +106,13 @@ pub fn run(common: &Common, scores_out: Option<&Path>, format: TableFormat, plot
     if format == TableFormat::Table {
         print_grid(&grid);
     }
+    // The folders of the files asked for are made, as `run` makes its
+    // output folder: `--scores out/rfm.csv` works before any run.
+    for path in scores_out.iter().chain(plot.iter()) {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create the folder {}", path.display(), dir.display()))?;
+        }
+    }
     if let Some(path) = scores_out {
         let started = std::time::Instant::now();
         write_scores(&df, &data.key_column, &res, path)?;
@@ -124,19 +131,17 @@ fn print_grid(grid: &[Vec<u64>]) {
     let cols = grid.first().map(Vec::len).unwrap_or(0);
     let mut header = vec!["recency ↓ / frequency →".to_string()];
     header.extend((1..=cols).map(|f| format!("F{f}")));
-    let mut t = output::table(header);
+    let mut t = output::Grid::new(header);
     for (i, row) in grid.iter().enumerate().rev() {
         let mut cells = vec![format!("R{}", i + 1)];
         cells.extend(row.iter().map(|n| n.to_string()));
-        t.add_row(cells);
+        t.row(cells);
     }
     for i in 1..=cols {
-        if let Some(c) = t.column_mut(i) {
-            c.set_cell_alignment(comfy_table::CellAlignment::Right);
-        }
+        t.align_right(i);
     }
     println!("contacts by recency and frequency score (5 = most recent, most frequent):");
-    println!("{t}");
+    println!("{}", t.render());
 }
 
 fn write_scores(df: &DataFrame, key: &str, res: &RfmResult, path: &Path) -> Result<()> {

@@ -64,7 +64,7 @@ fn execute(out: &OutputDir, project: Project, aliases: &[String], args: &RunArgs
         session.segments.iter().flat_map(|s| [&s.include, &s.exclude]).filter_map(|l| if let KeyList::File(p) = l { Some(p.clone()) } else { None }).collect();
     guard_inputs(&session.project, &lists, args)?;
     let requested = session.select(aliases)?;
-    let progress = Progress::new(requested.len() as u64 + 1);
+    let progress = Progress::new();
     progress.say("reading the exports");
     let data = session.load_data()?;
     if let Some(bar) = &progress.0 {
@@ -74,7 +74,6 @@ fn execute(out: &OutputDir, project: Project, aliases: &[String], args: &RunArgs
     }
     progress.say("evaluating segments");
     let eval = session.evaluate(&data, &requested, Want { export_columns: true, ..Want::default() })?;
-    progress.tick();
 
     if !args.union.is_empty() {
         let code = write_union(out, &session, &eval, args.output.expect("checked in run"));
@@ -105,7 +104,7 @@ fn execute(out: &OutputDir, project: Project, aliases: &[String], args: &RunArgs
         verdicts.push(Verdict { seg, res, change, kept });
     }
     // Lists are independent: each core filters and writes one segment's files at a time.
-    progress.say("writing lists");
+    progress.count("lists written", verdicts.len() as u64);
     let jobs: Vec<&Verdict> = verdicts.iter().collect();
     let results = crate::par::parallel_map(jobs, |v| {
         let staged = stage_segment(out, &eval, &data.key_column, v, args.changes);
@@ -645,16 +644,30 @@ fn warn_stale(session: &Session, out_dir: &Path, written: &HashSet<PathBuf>) {
 }
 
 /// A progress bar on stderr when it is a terminal; silent otherwise (cron).
+/// A spinner while the exports are read and the segments evaluated, then
+/// one step per segment whose list is written.
 struct Progress(Option<indicatif::ProgressBar>);
 
 impl Progress {
-    fn new(len: u64) -> Self {
+    fn new() -> Self {
         if !std::io::stderr().is_terminal() {
             return Progress(None);
         }
-        let bar = indicatif::ProgressBar::new(len);
-        bar.set_style(indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}").expect("valid template"));
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(indicatif::ProgressStyle::with_template("{spinner} {msg}").expect("valid template"));
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
         Progress(Some(bar))
+    }
+
+    /// From here on, counts `len` steps of `what`.
+    fn count(&self, what: &str, len: u64) {
+        if let Some(b) = &self.0 {
+            b.disable_steady_tick();
+            b.set_style(indicatif::ProgressStyle::with_template(&format!("{{bar:30}} {{pos}}/{{len}} {what}")).expect("valid template"));
+            b.set_length(len);
+            b.set_position(0);
+            b.set_message("");
+        }
     }
 
     fn say(&self, msg: &str) {

@@ -39,13 +39,19 @@ pub fn run(common: &Common, alias: &str, limit: usize, explain: bool, format: Ta
     }
     super::CountTable::new(&session, &eval.results).print(TableFormat::Table)?;
 
-    let headers: Vec<String> = res.columns.iter().map(|c| c.header.clone()).collect();
-    let mut t = crate::output::table(headers);
-    for row in crate::output::text_rows(&first, limit)? {
-        t.add_row(row);
+    // A table of recipients only when there are some to show: `--limit 0`
+    // asks for the counts alone, and an empty list has no rows.
+    if first.height() > 0 {
+        let headers: Vec<String> = res.columns.iter().map(|c| c.header.clone()).collect();
+        let mut t = crate::output::Grid::new(headers);
+        t.rows = crate::output::text_rows(&first, limit)?;
+        println!("{}", t.render());
     }
-    println!("{t}");
-    if df.height() > limit {
+    if df.height() == 0 {
+        println!("no recipients");
+    } else if limit == 0 {
+        println!("{} recipient(s) not shown (--limit N shows the first N)", df.height());
+    } else if df.height() > limit {
         println!("… and {} more recipient(s) (--limit to see more)", df.height() - limit);
     }
 
@@ -87,15 +93,15 @@ fn explain_conditions(session: &Session, data: &crate::load::Dataset, seg: &Segm
         Err(crate::engine::EvalError::Other(e)) => return Err(e),
         Err(crate::engine::EvalError::Compile(_)) => anyhow::bail!("internal: a condition of `{}` did not compile on its own", seg.alias),
     };
-    let mut t = crate::output::table(vec!["#".into(), "condition".into(), "keeps alone".into(), "members so far".into()]);
+    let mut t = crate::output::Grid::new(vec!["#".into(), "condition".into(), "keeps alone".into(), "members so far".into()]);
     let total = data.contacts.height();
-    t.add_row(vec!["".into(), format!("every contact{}", if seg.scope.is_some() { " (within scope)" } else { "" }), total.to_string(), total.to_string()]);
+    t.row(vec!["".into(), format!("every contact{}", if seg.scope.is_some() { " (within scope)" } else { "" }), total.to_string(), total.to_string()]);
     for (i, c) in parts.iter().enumerate() {
         let alone = eval.results[2 * i].counts.members;
         let upto = eval.results[2 * i + 1].counts.members;
-        t.add_row(vec![(i + 1).to_string(), describe(c), alone.to_string(), upto.to_string()]);
+        t.row(vec![(i + 1).to_string(), describe(c), alone.to_string(), upto.to_string()]);
     }
-    println!("{t}");
+    println!("{}", t.render());
     Ok(())
 }
 

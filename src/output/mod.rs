@@ -323,18 +323,198 @@ pub fn format_for(path: &Path) -> Format {
     }
 }
 
-/// A terminal table in the project's house style.
-pub fn table(header: Vec<String>) -> comfy_table::Table {
-    let mut t = comfy_table::Table::new();
-    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-    t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
-    t.set_header(header);
-    t
+/// A table for the terminal: its header, rows of text cells, which
+/// columns align right, and which one may be cut short to fit.
+pub struct Grid {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    right: Vec<bool>,
+    /// The column cut short (ending in …) on a narrow terminal; by default
+    /// the widest column that is not all numbers.
+    pub shrink: Shrink,
+}
+
+pub enum Shrink {
+    WidestText,
+    Column(usize),
+    Never,
+}
+
+/// The narrowest a shortened column may become before the table is
+/// printed one record per block instead.
+const MIN_SHRUNK: usize = 10;
+
+impl Grid {
+    pub fn new(header: Vec<String>) -> Grid {
+        let right = vec![false; header.len()];
+        Grid { header, rows: Vec::new(), right, shrink: Shrink::WidestText }
+    }
+
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    pub fn align_right(&mut self, column: usize) {
+        if let Some(r) = self.right.get_mut(column) {
+            *r = true;
+        }
+    }
+
+    /// The table as text, fitted to [`table_width`].
+    pub fn render(&self) -> String {
+        self.render_to(table_width())
+    }
+
+    /// The table as text, no wider than `width` when one is given: whole
+    /// when it fits; else with headers of several words on two lines; else
+    /// also with one column cut short; else, on a terminal too narrow even
+    /// for that, one block of `header  value` lines per row.
+    pub fn render_to(&self, width: Option<usize>) -> String {
+        let whole = self.comfy(&self.header, &self.rows);
+        let Some(width) = width else { return whole };
+        if line_width(&whole) <= width {
+            return whole;
+        }
+        let stacked: Vec<String> = self.header.iter().map(|h| two_lines(h)).collect();
+        let text = self.comfy(&stacked, &self.rows);
+        let used = line_width(&text);
+        if used <= width {
+            return text;
+        }
+        if let Some(c) = self.shrinkable() {
+            let w = self.rows.iter().map(|r| r.get(c).map_or(0, |v| v.chars().count())).chain(stacked[c].lines().map(|l| l.chars().count())).max().unwrap_or(0);
+            let over = used - width;
+            if w >= over + MIN_SHRUNK {
+                let rows: Vec<Vec<String>> =
+                    self.rows.iter().map(|r| r.iter().enumerate().map(|(i, v)| if i == c { cut(v, w - over) } else { v.clone() }).collect()).collect();
+                let text = self.comfy(&stacked, &rows);
+                if line_width(&text) <= width {
+                    return text;
+                }
+            }
+        }
+        self.records(width)
+    }
+
+    fn shrinkable(&self) -> Option<usize> {
+        match self.shrink {
+            Shrink::Never => None,
+            Shrink::Column(c) => Some(c),
+            Shrink::WidestText => {
+                let numeric = |i: usize| self.rows.iter().all(|r| r.get(i).is_none_or(|v| v.is_empty() || v.parse::<f64>().is_ok()));
+                let width = |i: usize| self.rows.iter().map(|r| r.get(i).map_or(0, |v| v.chars().count())).max().unwrap_or(0);
+                (0..self.header.len()).filter(|&i| !numeric(i)).max_by_key(|&i| width(i))
+            }
+        }
+    }
+
+    fn comfy(&self, header: &[String], rows: &[Vec<String>]) -> String {
+        let mut t = comfy_table::Table::new();
+        t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+        t.set_content_arrangement(comfy_table::ContentArrangement::Disabled);
+        t.set_header(header.to_vec());
+        for r in rows {
+            t.add_row(r.clone());
+        }
+        for (i, right) in self.right.iter().enumerate() {
+            if let (true, Some(c)) = (*right, t.column_mut(i)) {
+                c.set_cell_alignment(comfy_table::CellAlignment::Right);
+            }
+        }
+        t.to_string()
+    }
+
+    /// One block per row, a line per column.
+    fn records(&self, width: usize) -> String {
+        let label = self.header.iter().map(|h| h.chars().count()).max().unwrap_or(0);
+        let room = width.saturating_sub(label + 2).max(MIN_SHRUNK);
+        let blocks: Vec<String> = self
+            .rows
+            .iter()
+            .map(|row| {
+                let lines: Vec<String> =
+                    self.header.iter().zip(row).map(|(h, v)| format!("{h:<label$}  {}", cut(&v.replace('\n', " "), room)).trim_end().to_string()).collect();
+                lines.join("\n")
+            })
+            .collect();
+        blocks.join("\n\n")
+    }
+}
+
+fn line_width(text: &str) -> usize {
+    text.lines().map(|l| l.chars().count()).max().unwrap_or(0)
+}
+
+/// A value cut to `n` characters, the last one `…`.
+fn cut(v: &str, n: usize) -> String {
+    if v.chars().count() <= n {
+        return v.to_string();
+    }
+    let mut s: String = v.chars().take(n.saturating_sub(1)).collect();
+    s.push('…');
+    s
+}
+
+/// A header split at the space nearest its middle.
+fn two_lines(h: &str) -> String {
+    let mid = h.chars().count() / 2;
+    let best = h.char_indices().filter(|(_, c)| *c == ' ').min_by_key(|(i, _)| h[..*i].chars().count().abs_diff(mid));
+    match best {
+        Some((i, _)) => format!("{}\n{}", &h[..i], &h[i + 1..]),
+        None => h.to_string(),
+    }
+}
+
+/// The width tables are fitted to: `AUDIENCE_WIDTH` when set (0 for no
+/// limit), else the terminal's when stdout is one. A file or a pipe gets
+/// tables at full width, so scripts and pasted output never lose a cell.
+pub fn table_width() -> Option<usize> {
+    use std::io::IsTerminal;
+    if let Ok(w) = std::env::var("AUDIENCE_WIDTH") {
+        return w.trim().parse::<usize>().ok().filter(|w| *w > 0);
+    }
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    comfy_table::Table::new().width().map(usize::from)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn counts() -> Grid {
+        let mut g = Grid::new(vec!["segment".into(), "name".into(), "members".into(), "no consent".into()]);
+        g.row(vec!["at-risk-200".into(), "À risque, plus de 200 € dépensés".into(), "34".into(), "9".into()]);
+        g.row(vec!["gmail".into(), "Adresses Gmail".into(), "756".into(), "0".into()]);
+        g.align_right(2);
+        g
+    }
+
+    #[test]
+    fn a_table_is_whole_without_a_width_or_when_it_fits() {
+        let g = counts();
+        let whole = g.render_to(None);
+        assert!(whole.contains("À risque, plus de 200 € dépensés"));
+        assert_eq!(g.render_to(Some(200)), whole);
+    }
+
+    #[test]
+    fn a_narrow_terminal_cuts_the_widest_text_column_one_line_per_row() {
+        let text = counts().render_to(Some(52));
+        assert!(text.lines().all(|l| l.chars().count() <= 52), "{text}");
+        assert!(text.contains("│ À risque, plus d… ┆"), "{text}");
+        // Header, two-line header, rule, two rows, borders: no wrapped row.
+        assert_eq!(text.lines().count(), 7, "{text}");
+    }
+
+    #[test]
+    fn a_very_narrow_terminal_gets_one_record_per_block() {
+        let text = counts().render_to(Some(30));
+        let want = "segment     at-risk-200\nname        À risque, plus de…\nmembers     34\nno consent  9\n\n\
+                    segment     gmail\nname        Adresses Gmail\nmembers     756\nno consent  0";
+        assert_eq!(text, want);
+    }
 
     /// A list longer than a block is written whole, in order, with exactly
     /// the rows its mask keeps.
