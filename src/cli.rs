@@ -103,7 +103,7 @@ pub enum Command {
         format: TableFormat,
     },
     /// Validate segment files and the project file
-    #[command(after_help = "Examples:\n  audience check\n  audience check --no-data segments/vip.yaml")]
+    #[command(after_help = "Examples:\n  audience check\n  audience check --no-data segments/vip-tariff.yaml")]
     Check {
         /// Segment files or folders [default: the project's segments folder]
         #[arg(value_name = "PATH")]
@@ -164,7 +164,7 @@ pub enum Command {
     /// The distinct values of a field with their counts, most frequent first
     #[command(
         long_about = "The distinct values of a field with their counts, most frequent first.\n\nFIELD is a contacts column, a built-in metric, a metric of audience.yaml, an RFM field, or TABLE.column for a table's rows that count (its `where` applied). Text values that differ only by case or accents are counted as one, as `eq` and `in` match them, and their spellings are listed.",
-        after_help = "Examples:\n  audience values orders.event\n  audience values tariff --limit 0\n  audience values rfm_class --format csv"
+        after_help = "Examples:\n  audience values orders.event\n  audience values orders.tariff --limit 0\n  audience values rfm_class --format csv"
     )]
     Values {
         #[arg(value_name = "FIELD")]
@@ -193,6 +193,6 @@ pub enum Command {
         kind: SchemaKind,
     },
     /// Print the manual page (roff) of audience
-    #[command(after_help = "Examples:\n  audience man > audience.1 && man ./audience.1")]
+    #[command(after_help = "Examples:\n  audience man > ~/.local/share/man/man1/audience.1")]
     Man,
 }

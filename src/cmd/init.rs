@@ -420,7 +420,7 @@ impl Guess {
         let today = chrono::Local::now().date_naive();
         y.raw(&format!("# Written by `audience init` on {today} from the exports in this folder. Every"));
         y.raw("# guess carries a comment; check them, then run `audience check` and `audience run`.");
-        y.raw("# Every key is described in docs/project.md of audience.");
+        y.raw("# Every key is described in docs/project.md of the audience repository.");
         let c = &self.exports[self.contacts];
         y.raw("contacts:");
         y.line(1, "path", &q(&c.rel), &format!("{} distinct e-mail addresses, the most of any export", self.distinct));

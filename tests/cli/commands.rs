@@ -1,6 +1,6 @@
 //! Commands end to end: exit statuses, outputs, atomic writes, diagnostics.
 
-use crate::util::Work;
+use crate::util::{sample, Work};
 
 const CONTACTS: &str = "email,first_name,city,newsletter,spent\n\
 Ann@Example.com ,Ann,Lyon,oui,12.5\n\
@@ -190,29 +190,6 @@ fn check_json_lists_diagnostics() {
     assert_eq!(d[0]["hint"], "did you mean `gt`?");
 }
 
-/// A copy of the bundled sample project.
-fn sample() -> Work {
-    let w = Work::new();
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    fn copy(w: &Work, root: &std::path::Path, rel: &str) {
-        for e in std::fs::read_dir(root.join(rel)).unwrap() {
-            let p = e.unwrap().path();
-            let name = format!("{rel}/{}", p.file_name().unwrap().to_string_lossy());
-            if p.is_dir() {
-                copy(w, root, &name);
-            } else {
-                w.bytes(&name, &std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    for dir in ["segments", "sample-data"] {
-        copy(&w, root, dir);
-    }
-    w.bytes("audience.yaml", &std::fs::read(root.join("audience.yaml")).unwrap());
-    w
-}
-
-/// Every list in `dir`, by file name, with its bytes.
 /// Every list under `dir`, subfolders included (split and group lists),
 /// by path relative to it; the audit folder and change files are not lists.
 fn all_lists(w: &Work, dir: &str) -> Vec<(String, Vec<u8>)> {

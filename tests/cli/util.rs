@@ -140,6 +140,37 @@ impl Work {
     }
 }
 
+/// A copy of the bundled sample project (audience.yaml, segments/,
+/// sample-data/).
+pub fn sample() -> Work {
+    let w = Work::new();
+    w.copy_from_repo("segments");
+    w.copy_from_repo("sample-data");
+    w.copy_from_repo("audience.yaml");
+    w
+}
+
+impl Work {
+    /// Copies a file or folder of this repository into the work folder, at
+    /// the same relative path.
+    pub fn copy_from_repo(&self, rel: &str) -> &Self {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        fn copy(w: &Work, root: &Path, rel: &str) {
+            let p = root.join(rel);
+            if p.is_dir() {
+                for e in std::fs::read_dir(&p).unwrap() {
+                    let name = format!("{rel}/{}", e.unwrap().file_name().to_string_lossy());
+                    copy(w, root, &name);
+                }
+            } else {
+                w.bytes(rel, &std::fs::read(&p).unwrap_or_else(|e| panic!("cannot read {rel}: {e}")));
+            }
+        }
+        copy(self, root, rel);
+        self
+    }
+}
+
 fn contents_or<'a>(s: &'a str, default: &'a str) -> &'a str {
     if s.is_empty() {
         default
