@@ -336,7 +336,6 @@ pub struct Grid {
 
 pub enum Shrink {
     WidestText,
-    Column(usize),
     Never,
 }
 
@@ -399,7 +398,6 @@ impl Grid {
     fn shrinkable(&self) -> Option<usize> {
         match self.shrink {
             Shrink::Never => None,
-            Shrink::Column(c) => Some(c),
             Shrink::WidestText => {
                 let numeric = |i: usize| self.rows.iter().all(|r| r.get(i).is_none_or(|v| v.is_empty() || v.parse::<f64>().is_ok()));
                 let width = |i: usize| self.rows.iter().map(|r| r.get(i).map_or(0, |v| v.chars().count())).max().unwrap_or(0);
