@@ -114,6 +114,54 @@ impl std::fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
+/// A problem found while compiling: where (YAML path), what, and a hint.
+#[derive(Clone, Debug)]
+pub struct CompileError {
+    pub path: String,
+    pub message: String,
+    pub hint: Option<String>,
+    /// For a value of the wrong kind: the type the leaf asks for, and the
+    /// hint without the place to declare it (see `declared_in`).
+    wants: Option<(&'static str, String)>,
+}
+
+impl CompileError {
+    pub fn new(path: &str, message: impl Into<String>) -> Self {
+        CompileError { path: path.to_string(), message: message.into(), hint: None, wants: None }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Marks a value of the wrong kind: `ty` is the column type the test
+    /// asks for, so `declared_in` can say where to declare it.
+    pub fn wants(mut self, ty: &'static str) -> Self {
+        self.wants = Some((ty, "check the operator".into()));
+        self
+    }
+
+    /// Points the hint of a wrong-kind error at the section of audience.yaml
+    /// that declares `column` (`contacts`, or `tables: orders`); None: the
+    /// value is computed (an aggregate), so only the operator can change.
+    pub fn declared_in(mut self, section: Option<&str>, column: &str) -> Self {
+        if let Some((ty, check)) = &self.wants {
+            self.hint = Some(match section {
+                Some(section) => declare_hint(check, section, column, ty),
+                None => format!("{check}; this value is computed, so its type cannot be declared"),
+            });
+        }
+        self
+    }
+}
+
+fn declare_hint(check: &str, section: &str, column: &str, ty: &str) -> String {
+    format!("{check}, or declare the column's type in audience.yaml: `{section}: columns: {{{column}: {ty}}}` (the line `{column}: {ty}` under `columns:`)")
+}
+
+pub type CResult<T> = Result<T, CompileError>;
+
 #[cfg(test)]
 mod tests {
     use super::*;

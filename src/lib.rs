@@ -2,6 +2,7 @@
 //! ARCHITECTURE.md describes. Its API serves the binary and the tests; it
 //! makes no stability promise to other crates.
 
+pub mod backend;
 pub mod catalog;
 pub mod cli;
 pub mod cmd;
@@ -9,16 +10,14 @@ pub mod dates;
 pub mod diag;
 pub mod engine;
 pub mod exec;
-pub mod features;
 pub mod groups;
 pub mod load;
-pub mod masks;
 pub mod output;
 pub mod par;
 pub mod phone;
+pub mod plan;
 pub mod project;
 pub mod rfm;
-pub mod rfm_fields;
 pub mod rfm_plot;
 pub mod schema;
 pub mod segment;

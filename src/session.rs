@@ -141,7 +141,7 @@ pub fn data_note(line: &str) {
 pub fn name_conflicts(project: &Project, data: &Dataset) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for (name, _) in &data.columns {
-        if crate::features::BUILTINS.iter().chain(crate::features::RFM_FIELDS).any(|(n, _)| n == name) {
+        if crate::plan::BUILTINS.iter().chain(crate::plan::RFM_FIELDS).any(|(n, _)| n == name) {
             out.push(("contacts".to_string(), format!("the contacts column `{name}` has the name of a built-in field; rename the column in the export")));
         }
         if project.metrics.iter().any(|m| &m.name == name) {
@@ -149,7 +149,7 @@ pub fn name_conflicts(project: &Project, data: &Dataset) -> Vec<(String, String)
         }
     }
     for m in &project.metrics {
-        if crate::features::BUILTINS.iter().chain(crate::features::RFM_FIELDS).any(|(n, _)| *n == m.name) {
+        if crate::plan::BUILTINS.iter().chain(crate::plan::RFM_FIELDS).any(|(n, _)| *n == m.name) {
             out.push((format!("metrics.{}", m.name), format!("metric `{}` has the name of a built-in field; choose another name", m.name)));
         }
     }

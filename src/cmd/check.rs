@@ -8,8 +8,9 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use crate::cli::{CheckFormat, Common};
-use crate::engine::{dependency_order, Context, EvalError, Want};
-use crate::features::Plan;
+use crate::diag::CompileError;
+use crate::engine::{dependency_order, Context, Want};
+use crate::plan::Resolver;
 use crate::project::{self, ProjectError};
 use crate::segment::ast::Segment;
 use crate::segment::{self, Report};
@@ -82,7 +83,7 @@ pub fn run(common: &Common, paths: &[PathBuf], no_data: bool, strict: bool, form
 
     let aliases: Vec<&str> = checked.iter().map(|s| s.alias.as_str()).collect();
     let mut seen = HashSet::new();
-    let mut push = |report: &mut Report, file: Option<PathBuf>, e: crate::segment::compile::CompileError| {
+    let mut push = |report: &mut Report, file: Option<PathBuf>, e: CompileError| {
         let f = file.unwrap_or_else(|| project_file.clone());
         if seen.insert((f.clone(), e.path.clone(), e.message.clone())) {
             report.push_at(&f, &e.path, &e.message, e.hint);
@@ -102,7 +103,7 @@ pub fn run(common: &Common, paths: &[PathBuf], no_data: bool, strict: bool, form
                 Err(e) => match e.downcast::<crate::load::DataErrors>() {
                     Ok(errors) => {
                         for (path, message, hint) in errors.0 {
-                            let mut e = crate::segment::compile::CompileError::new(&path, message);
+                            let mut e = CompileError::new(&path, message);
                             e.hint = hint;
                             push(&mut report, None, e);
                         }
@@ -114,39 +115,32 @@ pub fn run(common: &Common, paths: &[PathBuf], no_data: bool, strict: bool, form
                 },
                 Ok(data) => {
                     for (path, message) in crate::session::name_conflicts(p, &data) {
-                        push(&mut report, None, crate::segment::compile::CompileError::new(&path, message));
+                        push(&mut report, None, CompileError::new(&path, message));
                     }
-                    let mut plan = Plan::new(&data, p);
+                    // The project's own definitions, then each segment's plan:
+                    // resolved only, nothing is computed.
+                    let mut resolver = Resolver::new(&data, p);
                     for m in &p.metrics {
-                        if let Err(e) = plan.agg(&m.def, None) {
+                        if let Err(e) = resolver.agg(&m.def, None) {
                             push(&mut report, None, e);
                         }
                     }
                     for t in &data.tables {
-                        if let Some(w) = &t.cfg.filter {
-                            if let Err(e) = plan.row_cond(t, w) {
-                                push(&mut report, None, e);
-                            }
+                        if let Err(e) = crate::plan::table_filter(&data, p, t) {
+                            push(&mut report, None, e);
                         }
                     }
-                    let ctx = Context { project: p, data: &data, segments: &segments };
-                    if let Err(errs) = ctx.suppress_masks() {
+                    if let Err(errs) = crate::plan::suppress_lists(&data, p) {
                         for (f, e) in errs {
                             push(&mut report, f, e);
                         }
                     }
+                    let ctx = Context { project: p, data: &data, segments: &segments };
                     for s in &checked {
                         let mut notes = Vec::new();
-                        match ctx.evaluate(&[s], Want { export_columns: true, compile_only: true }, &mut notes) {
-                            Ok(_) => {}
-                            Err(EvalError::Compile(errs)) => {
-                                for (f, e) in errs {
-                                    push(&mut report, f, e);
-                                }
-                            }
-                            Err(EvalError::Other(e)) => {
-                                let f = s.file.clone().unwrap_or_default();
-                                report.push_at(&f, "", &format!("{e:#}"), None);
+                        if let Err(errs) = ctx.plan(&[s], Want { export_columns: true, compile_only: true }, &mut notes) {
+                            for (f, e) in errs {
+                                push(&mut report, f, e);
                             }
                         }
                     }

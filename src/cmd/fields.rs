@@ -5,8 +5,9 @@ use std::process::ExitCode;
 use anyhow::Result;
 use polars::prelude::*;
 
+use crate::backend::polars::{feature_table, lower::Lower};
 use crate::cli::{Common, TableFormat};
-use crate::features::{Plan, BUILTINS, RFM_FIELDS};
+use crate::plan::{Operand, Resolver, Value, BUILTINS, RFM_FIELDS};
 use crate::session::Session;
 use crate::types::FieldType;
 
@@ -15,44 +16,37 @@ pub fn run(common: &Common, format: TableFormat) -> Result<ExitCode> {
     let data = session.load_data()?;
     data.notes.print();
     let project = &session.project;
-    let mut plan = Plan::new(&data, project);
+    let mut resolver = Resolver::new(&data, project);
 
-    // (field, type, source, expression over the feature table)
-    let mut entries: Vec<(String, FieldType, String, Option<Expr>)> = Vec::new();
+    // (field, source, its value over the feature table)
+    let mut entries: Vec<(String, String, Value)> = Vec::new();
     for (name, ty) in &data.columns {
         let src = if *name == data.key_column { "contacts (key)" } else { "contacts" };
-        entries.push((name.clone(), *ty, src.into(), Some(col(name.as_str()))));
+        entries.push((name.clone(), src.into(), Value { operand: Operand::Contact(name.clone()), ty: *ty }));
     }
     for (name, _) in BUILTINS {
-        if let Ok(r) = plan.field(name, None, "") {
-            entries.push((name.to_string(), r.ty, "built-in metric".into(), Some(r.expr)));
+        if let Ok(v) = resolver.field(name, None, "") {
+            entries.push((name.to_string(), "built-in metric".into(), v));
         }
     }
     for m in &project.metrics {
-        if let Ok(r) = plan.agg(&m.def, None) {
-            entries.push((m.name.clone(), r.ty, format!("metric ({} of {})", m.def.agg.name(), m.def.table), Some(r.expr)));
+        if let Ok(v) = resolver.agg(&m.def, None) {
+            entries.push((m.name.clone(), format!("metric ({} of {})", m.def.agg.name(), m.def.table), v));
         }
     }
-    if plan.rfm_inputs().is_ok() && crate::rfm_fields::config(project).is_ok() {
+    if crate::backend::polars::rfm::config(project).is_ok() && resolver.rfm_inputs().is_ok() {
         for (name, ty) in RFM_FIELDS {
-            entries.push((name.to_string(), *ty, "RFM".into(), Some(col(*name))));
+            entries.push((name.to_string(), "RFM".into(), Value { operand: Operand::Rfm(name), ty: *ty }));
         }
-    } else {
-        plan.needs_rfm = false;
     }
-    let mut df = crate::exec::run_in_memory(plan.features()?)?;
-    if plan.needs_rfm {
-        let (f, m, r) = plan.rfm_inputs().map_err(|e| anyhow::anyhow!(e.message))?;
-        df = crate::rfm_fields::add_columns(df, project, &f, &m, &r)?;
-    }
+    let plan = resolver.into_plan().map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let lower = Lower::new(&plan);
+    let df = feature_table(&plan, &data, project, &lower)?;
 
     let mut rows: Vec<Vec<serde_json::Value>> = Vec::new();
-    for (name, ty, src, expr) in &entries {
-        let samples = match expr {
-            Some(e) => samples(&df, e.clone())?,
-            None => String::new(),
-        };
-        rows.push(vec![name.clone().into(), type_label(&df, name, *ty).into(), src.clone().into(), samples.into()]);
+    for (name, src, value) in &entries {
+        let (ty, samples) = (value.ty, samples(&df, lower.value(value))?);
+        rows.push(vec![name.clone().into(), type_label(&df, name, ty).into(), src.clone().into(), samples.into()]);
     }
     for t in &data.tables {
         for (name, ty) in &t.columns {

@@ -7,11 +7,12 @@ use std::process::ExitCode;
 use anyhow::{anyhow, Context, Result};
 use polars::prelude::*;
 
+use crate::backend::polars::lower::Lower;
+use crate::backend::polars::rfm::{self as rfm_fields, RfmResult};
 use crate::cli::{Common, TableFormat};
-use crate::features::Plan;
 use crate::output::{self, CsvStyle};
+use crate::plan::Resolver;
 use crate::rfm;
-use crate::rfm_fields::{self, RfmResult};
 use crate::session::Session;
 
 pub fn run(common: &Common, scores_out: Option<&Path>, format: TableFormat, plot: Option<&Path>) -> Result<ExitCode> {
@@ -32,13 +33,15 @@ pub fn run(common: &Common, scores_out: Option<&Path>, format: TableFormat, plot
     let project = &session.project;
     let data = session.load_data()?;
     data.notes.print();
-    let mut plan = Plan::new(&data, project);
-    let (f, m, r) = plan.rfm_inputs().map_err(|e| anyhow!("{}", e.message))?;
+    let mut resolver = Resolver::new(&data, project);
+    let inputs = resolver.rfm_inputs().map_err(|e| anyhow!("{}", e.message))?;
+    let plan = resolver.into_plan().map_err(|e| anyhow!("{}", e.message))?;
     let started = std::time::Instant::now();
-    let df = crate::exec::run_in_memory(plan.features()?)?;
+    let lower = Lower::new(&plan);
+    let df = crate::exec::run_in_memory(crate::backend::polars::features::features(&plan, &data, &lower)?)?;
     crate::exec::timing("features", started);
     let started = std::time::Instant::now();
-    let res = rfm_fields::compute(&df, project, &f, &m, &r)?;
+    let res = rfm_fields::compute(&df, project, inputs)?;
     crate::exec::timing("scores", started);
     let rows = rfm::class_table(&res.inputs, &res.has_orders, &res.scores, &res.config.classes, df.height() as u64);
 

@@ -35,7 +35,7 @@ pub fn run(common: &Common, aliases: &[String]) -> Result<ExitCode> {
                 .frame
                 .clone()
                 .lazy()
-                .filter(col(res.member_col.as_str()).and(crate::segment::compile::in_set(col(KEY), norm.clone())))
+                .filter(col(res.member_col.as_str()).and(crate::backend::polars::lower::in_set(col(KEY), norm.clone())))
                 .select([col(KEY)])
                 .collect()?;
             let found: std::collections::HashSet<String> = members.column(KEY)?.str()?.iter().flatten().map(str::to_string).collect();

@@ -9,8 +9,9 @@ use std::process::ExitCode;
 use anyhow::Result;
 use polars::prelude::*;
 
+use crate::backend::polars::{feature_table, features::rows_that_count, lower::Lower};
 use crate::cli::{Common, TableFormat};
-use crate::features::Plan;
+use crate::plan::Resolver;
 use crate::session::{Session, UsageError};
 use crate::types::FieldType;
 
@@ -65,7 +66,7 @@ struct Source {
 
 fn read_field(session: &Session, data: &crate::load::Dataset, field: &str) -> Result<Source> {
     let project = &session.project;
-    let mut plan = Plan::new(data, project);
+    let mut resolver = Resolver::new(data, project);
     // `TABLE.column`: the rows that count (the table's `where` applied).
     if let Some((table, column)) = field.split_once('.') {
         if let Some(t) = data.table(table) {
@@ -74,7 +75,9 @@ fn read_field(session: &Session, data: &crate::load::Dataset, field: &str) -> Re
                 let hint = crate::diag::did_you_mean(column, names.iter().copied()).unwrap_or_else(|| format!("its columns: {}", names.join(", ")));
                 return Err(UsageError(format!("table `{table}` has no column `{column}`; {hint}")).into());
             };
-            let lf = plan.rows_that_count(t).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            let filter = crate::plan::table_filter(data, project, t).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            let plan = resolver.into_plan().map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            let lf = rows_that_count(filter.as_ref(), t, &Lower::new(&plan))?;
             let name = if column == t.cfg.source.key { crate::types::KEY } else { column };
             let df = crate::exec::run_in_memory(lf.select([col(name)]))?;
             return Ok(Source { cells: crate::output::text_cells(&df.columns()[0])?, ty, unit: format!("rows of {table}") });
@@ -91,16 +94,14 @@ fn read_field(session: &Session, data: &crate::load::Dataset, field: &str) -> Re
             return Err(UsageError(format!("no contact field `{field}`; it is a column of a table: try {}", tables.join(" or "))).into());
         }
     }
-    let resolved = plan.field(field, None, "").map_err(|e| {
+    let resolved = resolver.field(field, None, "").map_err(|e| {
         let hint = e.hint.clone().map(|h| format!("; {h}")).unwrap_or_default();
         UsageError(format!("{}{hint}", e.message))
     })?;
-    let mut df = crate::exec::run_in_memory(plan.features()?)?;
-    if plan.needs_rfm {
-        let (f, m, r) = plan.rfm_inputs().map_err(|e| anyhow::anyhow!(e.message))?;
-        df = crate::rfm_fields::add_columns(df, project, &f, &m, &r)?;
-    }
-    let out = df.lazy().select([resolved.expr.alias("v")]).collect()?;
+    let plan = resolver.into_plan().map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let lower = Lower::new(&plan);
+    let df = feature_table(&plan, data, project, &lower)?;
+    let out = df.lazy().select([lower.value(&resolved).alias("v")]).collect()?;
     Ok(Source { cells: crate::output::text_cells(&out.columns()[0])?, ty: resolved.ty, unit: "contacts".into() })
 }
 

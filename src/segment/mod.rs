@@ -1,7 +1,7 @@
-//! The segment language: parse (with positions) → validate → compile.
+//! The segment language: files parsed (with positions) and validated into ASTs.
 
 pub mod ast;
-pub mod compile;
+pub mod literal;
 pub mod parse;
 
 use std::path::{Path, PathBuf};

@@ -232,7 +232,7 @@ fn check_value_shape(doc: &mut Doc, leaf: &Leaf) -> bool {
             true
         }
         Op::Matches => match v.as_str() {
-            Some(p) => match super::compile::compile_regex(p, leaf.case_sensitive) {
+            Some(p) => match super::literal::compile_regex(p, leaf.case_sensitive) {
                 Ok(_) => true,
                 Err(e) => bad(doc, e),
             },
@@ -248,7 +248,7 @@ fn check_value_shape(doc: &mut Doc, leaf: &Leaf) -> bool {
             Some(Err(e)) => bad(doc, e.to_string()),
             None => bad(doc, format!("`in_last` takes a duration such as 30d, 2w, 6m, 1y, found {}", kind(v))),
         },
-        Op::Top | Op::Bottom => match super::compile::rank_amount(v) {
+        Op::Top | Op::Bottom => match super::literal::rank_amount(v) {
             Ok(_) => true,
             Err(e) => bad(doc, e),
         },

@@ -94,3 +94,24 @@ fn modules_import_only_sideways_or_down_and_never_in_a_loop() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// The plan is what every backend reads: no polars type may leak into it.
+#[test]
+fn the_plan_names_no_polars_type() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/plan");
+    let mut files = 0;
+    for e in std::fs::read_dir(&dir).unwrap().flatten() {
+        let text = std::fs::read_to_string(e.path()).unwrap();
+        files += 1;
+        for (i, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            assert!(
+                !code.contains("polars") && !code.contains("crate::backend"),
+                "{}:{}: the plan uses polars or a backend: {line}",
+                e.path().display(),
+                i + 1
+            );
+        }
+    }
+    assert!(files >= 3, "src/plan has {files} files");
+}

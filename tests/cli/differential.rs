@@ -21,8 +21,8 @@ use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
 use audience::dates::Zone;
+use audience::engine::member_column;
 use audience::engine::{Context, EvalError, Want};
-use audience::features::member_column;
 use audience::load::{Dataset, FieldType as FT, Notes, TableData, KEY, ROW};
 use audience::project::{ContactsCfg, CsvCfg, EmailKey, MetricDef, Project, RfmCfg, Source, TableCfg};
 use audience::segment::ast::*;

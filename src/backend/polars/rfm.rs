@@ -4,8 +4,10 @@
 use anyhow::{anyhow, Result};
 use polars::prelude::*;
 
+use crate::plan::RfmInputs;
 use crate::project::Project;
 use crate::rfm::{self, RfmConfig, RfmInput, RfmScore};
+use crate::types::columns;
 
 pub struct RfmResult {
     /// One entry per contact, in feature-table order.
@@ -22,11 +24,11 @@ pub fn config(project: &Project) -> Result<RfmConfig> {
 }
 
 /// Scores every contact of `df` from its frequency, monetary and last-date columns.
-pub fn compute(df: &DataFrame, project: &Project, f: &str, m: &str, last: &str) -> Result<RfmResult> {
+pub fn compute(df: &DataFrame, project: &Project, inputs: RfmInputs) -> Result<RfmResult> {
     let config = config(project)?;
-    let freq = df.column(f)?.cast(&DataType::Float64)?;
-    let money = df.column(m)?.cast(&DataType::Float64)?;
-    let last = df.column(last)?.cast(&DataType::Int32)?;
+    let freq = df.column(&columns::agg(inputs.frequency))?.cast(&DataType::Float64)?;
+    let money = df.column(&columns::agg(inputs.monetary))?.cast(&DataType::Float64)?;
+    let last = df.column(&columns::agg(inputs.last_date))?.cast(&DataType::Int32)?;
     let as_of = crate::dates::to_days(project.as_of) as f64;
     let (freq, money, last) = (freq.f64()?, money.f64()?, last.i32()?);
     let n = df.height();
@@ -59,8 +61,8 @@ pub fn compute(df: &DataFrame, project: &Project, f: &str, m: &str, last: &str) 
     Ok(RfmResult { inputs, has_orders, scores, classes, config })
 }
 
-pub fn add_columns(mut df: DataFrame, project: &Project, f: &str, m: &str, last: &str) -> Result<DataFrame> {
-    let r = compute(&df, project, f, m, last)?;
+pub fn add_columns(mut df: DataFrame, project: &Project, inputs: RfmInputs) -> Result<DataFrame> {
+    let r = compute(&df, project, inputs)?;
     let dim = |pick: fn(&RfmScore) -> u32| -> Vec<Option<i64>> { r.scores.iter().map(|s| s.as_ref().map(|s| pick(s) as i64)).collect() };
     let cols = [
         Column::new("rfm_recency".into(), dim(|s| s.r)),
