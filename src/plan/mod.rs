@@ -174,6 +174,9 @@ impl Pred {
                 other => flat.push(other),
             }
         }
+        if !and {
+            flat = merge_text_sets(flat);
+        }
         match flat.len() {
             0 => Pred::Const(and),
             1 => flat.pop().unwrap_or(Pred::Const(and)),
@@ -200,6 +203,37 @@ impl Pred {
             Pred::Const(_) | Pred::Member(_) | Pred::Keys(_) => {}
         }
     }
+}
+
+/// In an OR, the text equalities and `in` lists on one value (same field,
+/// same folding) become one `in` list at the place of the first: a list of
+/// a thousand `eq` leaves is one set lookup, not a thousand tests. Both
+/// forms are false on a missing value, so the OR keeps its meaning.
+fn merge_text_sets(parts: Vec<Pred>) -> Vec<Pred> {
+    let mut out: Vec<Pred> = Vec::with_capacity(parts.len());
+    let mut at: std::collections::HashMap<(Value, bool), usize> = std::collections::HashMap::new();
+    for p in parts {
+        let (value, fold, values) = match p {
+            Pred::Leaf(Leaf { value, test: Test::Text { op: TextOp::Eq, value: v, fold } }) => (value, fold, vec![v]),
+            Pred::Leaf(Leaf { value, test: Test::InText { values, fold } }) => (value, fold, values),
+            other => {
+                out.push(other);
+                continue;
+            }
+        };
+        match at.get(&(value.clone(), fold)) {
+            Some(&i) => {
+                if let Pred::Leaf(Leaf { test: Test::InText { values: list, .. }, .. }) = &mut out[i] {
+                    list.extend(values);
+                }
+            }
+            None => {
+                at.insert((value.clone(), fold), out.len());
+                out.push(Pred::Leaf(Leaf { value, test: Test::InText { values, fold } }));
+            }
+        }
+    }
+    out
 }
 
 /// What one per-contact aggregate computes over a table's rows.
@@ -342,5 +376,32 @@ impl Plan {
 
     pub fn requested(&self) -> impl Iterator<Item = &SegmentPlan> {
         self.requested.iter().map(|i| &self.segments[*i])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(field: &str) -> Value {
+        Value { operand: Operand::Contact(field.into()), ty: FieldType::Text }
+    }
+
+    fn eq(field: &str, v: &str) -> Pred {
+        Pred::Leaf(Leaf { value: text(field), test: Test::Text { op: TextOp::Eq, value: v.into(), fold: true } })
+    }
+
+    #[test]
+    fn an_or_of_text_equalities_on_one_field_is_one_set() {
+        let p = Pred::any(vec![eq("city", "lyon"), eq("region", "bretagne"), eq("city", "paris"), Pred::Member("vip".into()), eq("city", "nice")]);
+        let Pred::Any(parts) = p else { panic!("still an OR: {p:?}") };
+        assert_eq!(parts.len(), 3);
+        assert_eq!(
+            parts[0],
+            Pred::Leaf(Leaf { value: text("city"), test: Test::InText { values: vec!["lyon".into(), "paris".into(), "nice".into()], fold: true } })
+        );
+        assert_eq!(parts[2], Pred::Member("vip".into()));
+        // An AND keeps its tests apart: a contact has one city.
+        assert!(matches!(Pred::all(vec![eq("city", "lyon"), eq("city", "paris")]), Pred::All(v) if v.len() == 2));
     }
 }
