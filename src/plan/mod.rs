@@ -84,6 +84,13 @@ pub enum Test {
         values: Vec<String>,
         fold: bool,
     },
+    /// The text starts (or ends) with one of `values`: an OR of such tests
+    /// on one value, merged (`op` is `StartsWith` or `EndsWith`).
+    AnyAffix {
+        op: TextOp,
+        values: Vec<String>,
+        fold: bool,
+    },
     InDates(Vec<NaiveDate>),
     /// The pattern matches; case (and accents) ignored unless `case_sensitive`.
     Matches {
@@ -206,30 +213,46 @@ impl Pred {
 }
 
 /// In an OR, the text equalities and `in` lists on one value (same field,
-/// same folding) become one `in` list at the place of the first: a list of
-/// a thousand `eq` leaves is one set lookup, not a thousand tests. Both
-/// forms are false on a missing value, so the OR keeps its meaning.
+/// same folding) become one `in` list at the place of the first, and its
+/// `starts_with` (or `ends_with`) tests one test of many affixes: a list of
+/// a thousand postal codes or prefixes is one lookup per contact, not a
+/// thousand tests. Every form is false on a missing value, so the OR keeps
+/// its meaning.
 fn merge_text_sets(parts: Vec<Pred>) -> Vec<Pred> {
     let mut out: Vec<Pred> = Vec::with_capacity(parts.len());
-    let mut at: std::collections::HashMap<(Value, bool), usize> = std::collections::HashMap::new();
+    // (value, folding, kind of test) → its place in `out`.
+    let mut at: std::collections::HashMap<(Value, bool, TextOp), usize> = std::collections::HashMap::new();
     for p in parts {
-        let (value, fold, values) = match p {
-            Pred::Leaf(Leaf { value, test: Test::Text { op: TextOp::Eq, value: v, fold } }) => (value, fold, vec![v]),
-            Pred::Leaf(Leaf { value, test: Test::InText { values, fold } }) => (value, fold, values),
+        let (value, fold, op, values) = match p {
+            Pred::Leaf(Leaf { value, test: Test::Text { op: TextOp::Eq, value: v, fold } }) => (value, fold, TextOp::Eq, vec![v]),
+            Pred::Leaf(Leaf { value, test: Test::InText { values, fold } }) => (value, fold, TextOp::Eq, values),
+            Pred::Leaf(Leaf { value, test: Test::Text { op: op @ (TextOp::StartsWith | TextOp::EndsWith), value: v, fold } }) => (value, fold, op, vec![v]),
+            Pred::Leaf(Leaf { value, test: Test::AnyAffix { op, values, fold } }) => (value, fold, op, values),
             other => {
                 out.push(other);
                 continue;
             }
         };
-        match at.get(&(value.clone(), fold)) {
-            Some(&i) => {
-                if let Pred::Leaf(Leaf { test: Test::InText { values: list, .. }, .. }) = &mut out[i] {
-                    list.extend(values);
-                }
+        let key = (value.clone(), fold, op);
+        if let Some(&i) = at.get(&key) {
+            if let Pred::Leaf(Leaf { test: Test::InText { values: list, .. } | Test::AnyAffix { values: list, .. }, .. }) = &mut out[i] {
+                list.extend(values);
             }
-            None => {
-                at.insert((value.clone(), fold), out.len());
-                out.push(Pred::Leaf(Leaf { value, test: Test::InText { values, fold } }));
+            continue;
+        }
+        at.insert(key, out.len());
+        let test = if op == TextOp::Eq { Test::InText { values, fold } } else { Test::AnyAffix { op, values, fold } };
+        out.push(Pred::Leaf(Leaf { value, test }));
+    }
+    // One affix alone stays the plain test.
+    for p in &mut out {
+        if let Pred::Leaf(l) = p {
+            let single = match &mut l.test {
+                Test::AnyAffix { op, values, fold } if values.len() == 1 => Some(Test::Text { op: *op, value: values.remove(0), fold: *fold }),
+                _ => None,
+            };
+            if let Some(test) = single {
+                l.test = test;
             }
         }
     }
@@ -401,6 +424,15 @@ mod tests {
             Pred::Leaf(Leaf { value: text("city"), test: Test::InText { values: vec!["lyon".into(), "paris".into(), "nice".into()], fold: true } })
         );
         assert_eq!(parts[2], Pred::Member("vip".into()));
+        let prefix = |v: &str| Pred::Leaf(Leaf { value: text("zip"), test: Test::Text { op: TextOp::StartsWith, value: v.into(), fold: false } });
+        let p = Pred::any(vec![prefix("69"), prefix("38"), eq("zip", "75001")]);
+        let Pred::Any(parts) = p else { panic!("still an OR: {p:?}") };
+        assert_eq!(
+            parts[0],
+            Pred::Leaf(Leaf { value: text("zip"), test: Test::AnyAffix { op: TextOp::StartsWith, values: vec!["69".into(), "38".into()], fold: false } })
+        );
+        let Pred::Any(parts) = Pred::any(vec![prefix("69"), Pred::Member("x".into())]) else { panic!("an OR") };
+        assert_eq!(parts[0], prefix("69"), "one prefix alone stays a plain test");
         // An AND keeps its tests apart: a contact has one city.
         assert!(matches!(Pred::all(vec![eq("city", "lyon"), eq("city", "paris")]), Pred::All(v) if v.len() == 2));
     }

@@ -136,6 +136,24 @@ fn text_operators_fold_case_and_accents_and_missing_fails_positives() {
     check(&w, cases);
 }
 
+/// An `any` of many equalities, `in` lists and prefixes on one field is
+/// computed as one set lookup per kind of test: the members must be those
+/// of the tests taken one by one, folding, negation and missing values
+/// included.
+#[test]
+fn long_any_lists_of_equalities_and_prefixes_keep_their_meaning() {
+    let cases: &[Case] = &[
+        ("cities", "{any: [{field: city, op: eq, value: lyon}, {field: city, op: in, value: [PARIS, nice]}, {field: city, op: eq, value: saint-etienne}]}", &["a@x.io", "b@x.io", "c@x.io", "e@x.io"]),
+        ("cities_exact", "{any: [{field: city, op: eq, value: Lyon, case_sensitive: true}, {field: city, op: eq, value: lyon}]}", &["a@x.io", "b@x.io"]),
+        ("prefixes", "{any: [{field: dept, op: starts_with, value: '69'}, {field: dept, op: starts_with, value: '130'}, {field: dept, op: starts_with, value: '7500'}]}", &["a@x.io", "b@x.io", "c@x.io", "f@x.io"]),
+        ("suffixes", "{any: [{field: city, op: ends_with, value: NAIS}, {field: city, op: ends_with, value: ienne}]}", &["c@x.io", "f@x.io"]),
+        ("none_of", "{not: {any: [{field: dept, op: starts_with, value: '69'}, {field: dept, op: starts_with, value: '75'}]}}", &["c@x.io", "d@x.io"]),
+        ("mixed", "{any: [{field: dept, op: starts_with, value: '69'}, {field: city, op: eq, value: paris}, {field: dept, op: starts_with, value: '1'}, {field: age, op: gt, value: 40}]}", &["b@x.io", "c@x.io", "e@x.io", "f@x.io"]),
+    ];
+    let w = project_with(TEXT_CONTACTS, ONE_ORDER, cases);
+    check(&w, cases);
+}
+
 #[test]
 fn boolean_words_ints_and_bools() {
     let contacts = "email,word,n,b\n\

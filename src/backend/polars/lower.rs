@@ -131,6 +131,7 @@ impl<'a> Lower<'a> {
                 }
             }
             Test::InText { values, fold } => in_set(text_field(*fold), values.clone()),
+            Test::AnyAffix { op, values, fold } => any_affix(text_field(*fold), values.clone(), *op == TextOp::EndsWith),
             Test::InDates(ds) => {
                 let d = date_view(e, ty);
                 balanced(ds.iter().map(|x| d.clone().eq(date_lit(*x))).collect(), false)
@@ -291,6 +292,30 @@ pub fn in_set(e: Expr, values: Vec<String>) -> Expr {
         move |c: Column| {
             let ca = c.str()?;
             let out: BooleanChunked = ca.iter().map(|v| v.map(|s| set.contains(s))).collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
+    )
+}
+
+/// Whether each text value starts (or, with `suffix`, ends) with one of
+/// `affixes`; missing stays missing. Each of the value's own prefixes (or
+/// suffixes) is looked up in a set, so the cost grows with the length of
+/// the text, not with the number of affixes.
+fn any_affix(e: Expr, affixes: Vec<String>, suffix: bool) -> Expr {
+    let lengths: std::collections::BTreeSet<usize> = affixes.iter().map(String::len).collect();
+    let set: std::sync::Arc<(PlHashSet<String>, Vec<usize>)> = std::sync::Arc::new((affixes.into_iter().collect(), lengths.into_iter().collect()));
+    e.map(
+        move |c: Column| {
+            let (set, lengths) = &*set;
+            let ca = c.str()?;
+            let hit = |s: &str| {
+                lengths.iter().take_while(|n| **n <= s.len()).any(|&n| {
+                    let part = if suffix { s.get(s.len() - n..) } else { s.get(..n) };
+                    part.is_some_and(|p| set.contains(p))
+                })
+            };
+            let out: BooleanChunked = ca.iter().map(|v| v.map(hit)).collect();
             Ok(out.with_name(c.name().clone()).into_column())
         },
         |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
