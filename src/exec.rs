@@ -19,6 +19,9 @@ pub struct Options {
     pub part_rows: Option<u64>,
     /// `AUDIENCE_PARQUET_IN_MEMORY_MAX`: bytes up to which a Parquet file is read whole.
     pub parquet_in_memory_max: Option<u64>,
+    /// `AUDIENCE_WIDTH`: the width terminal tables are fitted to, even in a
+    /// pipe; 0 never narrows them.
+    pub width: Option<u64>,
     /// `AUDIENCE_CRASH_AT`, `AUDIENCE_FAIL_AT`: test hooks of a run's commit.
     pub crash_at: Option<String>,
     pub fail_at: Option<String>,
@@ -51,6 +54,7 @@ impl Options {
             part_rows: number("AUDIENCE_PART_ROWS", 1)?,
             // 0 maps every Parquet file.
             parquet_in_memory_max: number("AUDIENCE_PARQUET_IN_MEMORY_MAX", 0)?,
+            width: number("AUDIENCE_WIDTH", 0)?,
             crash_at: var("AUDIENCE_CRASH_AT"),
             fail_at: var("AUDIENCE_FAIL_AT"),
         })

@@ -468,8 +468,8 @@ fn two_lines(h: &str) -> String {
 /// tables at full width, so scripts and pasted output never lose a cell.
 pub fn table_width() -> Option<usize> {
     use std::io::IsTerminal;
-    if let Ok(w) = std::env::var("AUDIENCE_WIDTH") {
-        return w.trim().parse::<usize>().ok().filter(|w| *w > 0);
+    if let Some(w) = crate::exec::options().width {
+        return usize::try_from(w).ok().filter(|w| *w > 0);
     }
     if !std::io::stdout().is_terminal() {
         return None;

@@ -246,6 +246,7 @@ fn a_malformed_audience_variable_is_a_usage_error_naming_it() {
         ("AUDIENCE_PART_ROWS", "lots", "AUDIENCE_PART_ROWS=lots: expected a whole number of at least 1"),
         ("AUDIENCE_PART_ROWS", "0", "AUDIENCE_PART_ROWS=0: expected a whole number of at least 1"),
         ("AUDIENCE_ENGINE", "gpu", "AUDIENCE_ENGINE=gpu: expected `streaming` or `in-memory`"),
+        ("AUDIENCE_WIDTH", "wide", "AUDIENCE_WIDTH=wide: expected a whole number of at least 0"),
     ] {
         w.run_env(&[(var, value)], &["run"]).code(2).stderr_has(says);
         assert!(!w.exists("out/lyon.csv"), "{var}={value}: nothing is written");
