@@ -5,6 +5,7 @@
 pub mod backend;
 pub mod catalog;
 pub mod cli;
+pub mod cluster;
 pub mod cmd;
 pub mod dates;
 pub mod diag;

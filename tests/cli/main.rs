@@ -5,6 +5,7 @@ mod util;
 mod architecture;
 mod campaign;
 
+mod clusters;
 mod commands;
 mod corpus;
 mod differential;
