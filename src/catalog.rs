@@ -142,6 +142,28 @@ pub const RFM: &[Key] = &[
     ),
 ];
 
+pub const DBSCAN: &[Key] = &[
+    key("eps", Shape::Number, "Neighbourhood radius, in scaled units (default 0.5)"),
+    key("min_samples", Shape::Int { min: 1, max: None }, "Points within eps, the point included, that make a core point (default 5)"),
+];
+
+pub const CLUSTERS: &[Key] = &[
+    required("features", Shape::List(&Shape::Text), "Numeric fields the contacts are clustered on: columns, built-in metrics, metrics, RFM scores"),
+    key("scale", Shape::Word(&["standard", "minmax", "none"]), "How features are scaled before distances (default standard: z-scores)"),
+    key(
+        "k",
+        Shape::Either(&[Shape::Int { min: 2, max: None }, Shape::List(&Shape::Int { min: 2, max: None })]),
+        "Number of clusters, or [lo, hi] to choose by silhouette (default 4)",
+    ),
+    key("method", Shape::Word(&["kmeans", "dbscan"]), "kmeans (default) or dbscan"),
+    key("dbscan", Shape::Object(DBSCAN), "DBSCAN's radius and density"),
+    key("seed", Shape::Int { min: 0, max: None }, "Seed of k-means++ and of the silhouette sample (default 0)"),
+    key("n_init", Shape::Int { min: 1, max: Some(100) }, "k-means runs from different seeds; the lowest inertia wins (default 4)"),
+    key("only", Shape::Condition, "Which contacts are clustered (default all)"),
+    key("impute", Shape::Word(&["none", "median"]), "Missing feature values: none leaves the contact out (default), median fills them"),
+    key("silhouette_sample", Shape::Int { min: 2, max: None }, "Contacts the silhouette is computed on, drawn with the seed (default 10000)"),
+];
+
 pub const PROJECT: &[Key] = &[
     key("contacts", Shape::Object(CONTACTS), "The contacts export (without it, the contacts are the distinct keys of orders)"),
     key("tables", Shape::Named(&Shape::Object(TABLE)), "Related tables: one row per event about a contact"),
@@ -152,6 +174,7 @@ pub const PROJECT: &[Key] = &[
     key("as_of", Shape::Text, "Reference date (YYYY-MM-DD) for relative dates and recency (default today)"),
     key("timezone", Shape::Text, "Time zone for today and for timestamps with an offset (default the machine's)"),
     key("rfm", Shape::Object(RFM), "RFM scores and classes"),
+    key("clusters", Shape::Object(CLUSTERS), "Clusters of contacts over numeric features, usable as the field `cluster`"),
     key("csv", Shape::Object(CSV), "How CSV exports are read"),
 ];
 

@@ -135,6 +135,21 @@ pub enum Command {
         #[arg(long, value_name = "FILE.svg")]
         plot: Option<PathBuf>,
     },
+    /// Fit the clusters of `clusters:` in audience.yaml and describe them
+    #[command(
+        long_about = "Fit the clusters that audience.yaml's `clusters:` section asks for (k-means or DBSCAN over numeric fields) and describe them: per cluster its size and share, and the mean and standard deviation of each feature in its own units; then the silhouette and Davies–Bouldin scores of the model. With a range of k, each k is fitted and scored first, and the one of highest silhouette is kept.\n\nSegments use the result as the field `cluster`: 1 is the cluster of highest mean first feature, 2 the next, and so on (0 is DBSCAN's noise); contacts left out have no cluster.",
+        after_help = "Examples:\n  audience clusters\n  audience clusters --format json\n  audience clusters --assign out/clusters.csv --plot out/clusters.svg"
+    )]
+    Clusters {
+        #[arg(long, value_enum, default_value = "table")]
+        format: TableFormat,
+        /// Write each clustered contact's key, cluster and distance to its centroid (.csv, .parquet or .jsonl)
+        #[arg(long, value_name = "FILE")]
+        assign: Option<PathBuf>,
+        /// Draw the contacts on the two features that best separate the clusters, as SVG
+        #[arg(long, value_name = "FILE.svg")]
+        plot: Option<PathBuf>,
+    },
     /// How many recipients each pair of segments shares
     #[command(after_help = "Examples:\n  audience overlap\n  audience overlap vip-tariff loyal-100 newsletter --format csv")]
     Overlap {

@@ -6,6 +6,7 @@ pub mod backend;
 pub mod catalog;
 pub mod cli;
 pub mod cluster;
+pub mod cluster_plot;
 pub mod cmd;
 pub mod dates;
 pub mod diag;

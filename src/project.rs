@@ -93,6 +93,18 @@ pub struct RfmCfg {
     pub classes: Result<Vec<ClassDef>, String>,
 }
 
+/// `clusters:`: the features, how they are scaled, and the model.
+#[derive(Clone, Debug)]
+pub struct ClustersCfg {
+    /// Each feature with its YAML path, for diagnostics.
+    pub features: Vec<(String, String)>,
+    pub model: crate::cluster::Settings,
+    pub only: Option<Cond>,
+    /// Fill missing feature values with the feature's median instead of
+    /// leaving the contact out.
+    pub impute_median: bool,
+}
+
 #[derive(Debug)]
 pub struct Project {
     pub file: PathBuf,
@@ -105,6 +117,7 @@ pub struct Project {
     pub as_of: NaiveDate,
     pub zone: Zone,
     pub rfm: RfmCfg,
+    pub clusters: Option<ClustersCfg>,
     pub csv: CsvCfg,
 }
 
@@ -282,8 +295,9 @@ fn parse(doc: &mut Doc, file: &Path, as_of_arg: Option<&str>) -> Option<Project>
     let output = PathBuf::from(resolve(&root_dir, &doc.string(&m, "", "output", false).unwrap_or_else(|| "out".into())));
     let suppress = parse_suppress(doc, m.get("suppress"), &root_dir);
     let rfm = parse_rfm(doc, m.get("rfm"));
+    let clusters = parse_clusters(doc, m.get("clusters"));
 
-    Some(Project { file: file.to_path_buf(), contacts, tables, metrics, segments_dir, output, suppress, as_of, zone, rfm, csv })
+    Some(Project { file: file.to_path_buf(), contacts, tables, metrics, segments_dir, output, suppress, as_of, zone, rfm, clusters, csv })
 }
 
 fn parse_email_key(doc: &mut Doc, m: &Mapping, path: &str) -> EmailKey {
@@ -435,6 +449,148 @@ fn parse_csv(doc: &mut Doc, v: Option<&Value>) -> CsvCfg {
         }
     };
     cfg
+}
+
+fn parse_clusters(doc: &mut Doc, v: Option<&Value>) -> Option<ClustersCfg> {
+    let v = v.filter(|v| !v.is_null())?;
+    let m = doc.mapping(v, "clusters", "`clusters`", &catalog::names(catalog::CLUSTERS))?.clone();
+    let whole = |doc: &mut Doc, key: &str, min: u64, default: u64| -> u64 {
+        match m.get(key) {
+            None | Some(Value::Null) => default,
+            Some(x) => match x.as_u64().filter(|n| *n >= min) {
+                Some(n) => n,
+                None => {
+                    doc.error(
+                        &join("clusters", key),
+                        format!("`{key}` is a whole number of at least {min}, found {}", scalar_text(x).unwrap_or_else(|| kind(x).into())),
+                    );
+                    default
+                }
+            },
+        }
+    };
+    let mut features = Vec::new();
+    match m.get("features") {
+        None | Some(Value::Null) => {
+            doc.error("clusters", "missing required key `features`, the numeric fields to cluster on");
+        }
+        Some(Value::Sequence(items)) if !items.is_empty() => {
+            for (i, f) in items.iter().enumerate() {
+                let p = index("clusters.features", i);
+                match scalar_text(f).filter(|_| !matches!(f, Value::Bool(_))) {
+                    Some(name) if features.iter().any(|(n, _)| *n == name) => doc.error(&p, format!("feature `{name}` is listed twice")),
+                    Some(name) => features.push((name, p)),
+                    None => doc.error(&p, format!("a feature is a field name, found {}", kind(f))),
+                }
+            }
+        }
+        Some(other) => doc.error("clusters.features", format!("`features` is a list of field names, found {}", kind(other))),
+    }
+    let scale = match doc.string(&m, "clusters", "scale", false) {
+        None => crate::cluster::Scale::Standard,
+        Some(s) => crate::cluster::Scale::parse(&s).unwrap_or_else(|| {
+            let names = crate::cluster::Scale::NAMES;
+            doc.error_hint(
+                "clusters.scale",
+                format!("unknown scale `{s}`"),
+                did_you_mean(&s, names.iter().copied()).or_else(|| Some(format!("one of: {}", names.join(", ")))),
+            );
+            crate::cluster::Scale::Standard
+        }),
+    };
+    let k_of = |x: &Value| x.as_u64().filter(|n| *n >= 2).map(|n| n as usize);
+    let k = match m.get("k") {
+        None | Some(Value::Null) => (4, 4),
+        Some(Value::Sequence(r)) => match r.as_slice() {
+            [lo, hi] => match (k_of(lo), k_of(hi)) {
+                (Some(lo), Some(hi)) if lo <= hi => (lo, hi),
+                _ => {
+                    doc.error("clusters.k", "a range of k is [lo, hi], whole numbers with 2 <= lo <= hi");
+                    (2, 2)
+                }
+            },
+            _ => {
+                doc.error("clusters.k", format!("a range of k has two ends, [lo, hi]; found {} numbers", r.len()));
+                (2, 2)
+            }
+        },
+        Some(x) => match k_of(x) {
+            Some(k) => (k, k),
+            None => {
+                doc.error_hint(
+                    "clusters.k",
+                    format!("`k` is a whole number of at least 2, found {}", scalar_text(x).unwrap_or_else(|| kind(x).into())),
+                    Some("one cluster tells nothing apart; write k: 2 or more, or a range such as [2, 8]".into()),
+                );
+                (2, 2)
+            }
+        },
+    };
+    let dbscan = m
+        .get("dbscan")
+        .filter(|d| !d.is_null())
+        .and_then(|d| doc.mapping(d, "clusters.dbscan", "`clusters.dbscan`", &catalog::names(catalog::DBSCAN)).cloned());
+    let method = match doc.string(&m, "clusters", "method", false).as_deref() {
+        None | Some("kmeans") => {
+            if dbscan.is_some() {
+                doc.error_hint(
+                    "clusters.dbscan",
+                    "`dbscan` settings are given but the method is k-means",
+                    Some("add `method: dbscan`, or remove `dbscan`".into()),
+                );
+            }
+            crate::cluster::Method::KMeans
+        }
+        Some("dbscan") => {
+            let d = dbscan.unwrap_or_default();
+            let eps = match d.get("eps") {
+                None | Some(Value::Null) => 0.5,
+                Some(x) => match x.as_f64().filter(|e| e.is_finite() && *e > 0.0) {
+                    Some(e) => e,
+                    None => {
+                        doc.error("clusters.dbscan.eps", "`eps` is a positive number (a distance in scaled units)");
+                        0.5
+                    }
+                },
+            };
+            let min_samples = match d.get("min_samples") {
+                None | Some(Value::Null) => 5,
+                Some(x) => match x.as_u64().filter(|n| *n >= 1) {
+                    Some(n) => n as usize,
+                    None => {
+                        doc.error("clusters.dbscan.min_samples", "`min_samples` is a whole number of at least 1");
+                        5
+                    }
+                },
+            };
+            crate::cluster::Method::Dbscan { eps, min_samples }
+        }
+        Some(other) => {
+            doc.error_hint(
+                "clusters.method",
+                format!("unknown method `{other}`"),
+                did_you_mean(other, ["kmeans", "dbscan"].into_iter()).or_else(|| Some("kmeans or dbscan".into())),
+            );
+            crate::cluster::Method::KMeans
+        }
+    };
+    if matches!(method, crate::cluster::Method::Dbscan { .. }) && m.get("k").is_some_and(|k| !k.is_null()) {
+        doc.error_hint("clusters.k", "DBSCAN finds the number of clusters itself; `k` is for k-means", Some("remove `k`, or use `method: kmeans`".into()));
+    }
+    let impute_median = match doc.string(&m, "clusters", "impute", false).as_deref() {
+        None | Some("none") => false,
+        Some("median") => true,
+        Some(other) => {
+            doc.error_hint("clusters.impute", format!("unknown imputation `{other}`"), Some("none (leave the contact out) or median".into()));
+            false
+        }
+    };
+    let only = m.get("only").filter(|o| !o.is_null()).and_then(|o| parse_condition(doc, o, "clusters.only", Level::Contact));
+    let seed = whole(doc, "seed", 0, 0);
+    let n_init = whole(doc, "n_init", 1, 4) as usize;
+    let silhouette_sample = whole(doc, "silhouette_sample", 2, 10_000) as usize;
+    let model = crate::cluster::Settings { scale, k, method, seed, n_init, silhouette_sample };
+    Some(ClustersCfg { features, model, only, impute_median })
 }
 
 fn parse_rfm(doc: &mut Doc, v: Option<&Value>) -> RfmCfg {

@@ -119,15 +119,20 @@ impl Session {
             Ok(e) => Ok(e),
             Err(EvalError::Other(e)) => Err(e),
             Err(EvalError::Compile(errs)) => {
-                let mut r = Report::default();
-                for (file, e) in errs {
-                    let f = file.unwrap_or_else(|| self.project.file.clone());
-                    r.push_at(&f, &e.path, &e.message, e.hint.clone());
-                }
-                eprintln!("{}", r.render());
+                self.report(&errs);
                 Err(Reported.into())
             }
         }
+    }
+
+    /// Prints definition problems at their positions (None: audience.yaml).
+    pub fn report(&self, errs: &[crate::plan::Located]) {
+        let mut r = Report::default();
+        for (file, e) in errs {
+            let f = file.clone().unwrap_or_else(|| self.project.file.clone());
+            r.push_at(&f, &e.path, &e.message, e.hint.clone());
+        }
+        eprintln!("{}", r.render());
     }
 }
 

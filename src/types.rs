@@ -22,6 +22,8 @@ pub mod columns {
     pub const PHONE: &str = "__phone";
     /// A contact's address (`contacts.email`), normalised as keys are.
     pub const ADDRESS: &str = "__address";
+    /// The `cluster` field (a contacts column may be named `cluster`).
+    pub const CLUSTER: &str = "__cluster";
 
     /// Aggregate number `i` of the feature table.
     pub fn agg(i: usize) -> String {

@@ -4,10 +4,12 @@
 //! contacts or polars: the backend hands in a matrix and reads labels back.
 
 mod dbscan;
+mod fit;
 pub mod kmeans;
 mod scores;
 
 pub use dbscan::dbscan;
+pub use fit::{fit, Fit, Method, Settings, Trial};
 pub use kmeans::{kmeans, lloyd, KMeans};
 pub use scores::{davies_bouldin, silhouette};
 

@@ -39,6 +39,9 @@ pub fn run(common: &Common, format: TableFormat) -> Result<ExitCode> {
             entries.push((name.to_string(), "RFM".into(), Value { operand: Operand::Rfm(name), ty: *ty }));
         }
     }
+    if project.clusters.is_some() && resolver.cluster_inputs().is_ok() {
+        entries.push(("cluster".into(), "clusters".into(), Value { operand: Operand::Cluster, ty: crate::types::FieldType::Int }));
+    }
     let plan = resolver.into_plan().map_err(|e| anyhow::anyhow!("{}", e.message))?;
     let lower = Lower::new(&plan);
     let df = feature_table(&plan, &data, project, &lower)?;

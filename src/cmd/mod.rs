@@ -1,6 +1,7 @@
 //! One file per command; this one only dispatches.
 
 mod check;
+mod clusters;
 mod count;
 mod fields;
 mod init;
@@ -29,6 +30,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Check { paths, no_data, strict, format } => check::run(common, &paths, no_data, strict, format),
         Command::Test { aliases } => test::run(common, &aliases),
         Command::Rfm { scores, format, plot } => rfm::run(common, scores.as_deref(), format, plot.as_deref()),
+        Command::Clusters { format, assign, plot } => clusters::run(common, format, assign.as_deref(), plot.as_deref()),
         Command::Fields { format } => fields::run(common, format),
         Command::Overlap { aliases, format } => overlap::run(common, &aliases, format),
         Command::Init { dir } => init::run(common, &dir),

@@ -129,6 +129,8 @@ pub enum Operand {
     DaysSince(AggId),
     /// An RFM column (`rfm_score`…), computed from [`Plan::rfm`].
     Rfm(&'static str),
+    /// The contact's cluster, fitted from [`Plan::clusters`].
+    Cluster,
 }
 
 /// A value of a contact (or of a table row) with its type.
@@ -320,6 +322,16 @@ pub struct RfmInputs {
     pub last_date: AggId,
 }
 
+/// What the clusters are fitted on: the project's features resolved as
+/// values, and which contacts take part.
+#[derive(Clone, Debug)]
+pub struct ClusterInputs {
+    /// Each feature's name and value, in the project's order.
+    pub features: Vec<(String, Value)>,
+    /// `clusters.only`; None: every contact.
+    pub only: Option<Pred>,
+}
+
 /// One column of a list.
 #[derive(Clone, Debug)]
 pub struct Column {
@@ -383,6 +395,8 @@ pub struct Plan {
     /// The `where` of each table an aggregate reads, by table name.
     pub table_filters: Vec<(String, Option<Pred>)>,
     pub rfm: Option<RfmInputs>,
+    /// Present when a segment (or the `clusters` command) needs `cluster`.
+    pub clusters: Option<ClusterInputs>,
     pub segments: Vec<SegmentPlan>,
     /// The segments asked for, as indexes into `segments`, in the caller's order.
     pub requested: Vec<usize>,

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 
 use super::{
-    leaf, AggDef, AggId, AggKind, Aggregate, Column, ColumnValue, Export, Leaf, Operand, Plan, Pred, RfmInputs, Scope, ScopeId, SegmentPlan, Suppress, Value,
+    leaf, AggDef, AggId, AggKind, Aggregate, ClusterInputs, Column, ColumnValue, Export, Leaf, Operand, Plan, Pred, RfmInputs, Scope, ScopeId, SegmentPlan,
+    Suppress, Value,
 };
 use crate::diag::{CResult, CompileError};
 use crate::load::{read_key_list, Dataset, TableData, KEY};
@@ -55,6 +56,7 @@ pub struct Resolver<'a> {
     scopes: Vec<Scope>,
     scope_ids: HashMap<Scope, ScopeId>,
     rfm: Option<RfmInputs>,
+    clusters: Option<ClusterInputs>,
     /// Errors found beside the one a call returns (siblings in an
     /// `all`/`any`); the caller reports them too.
     pub deferred: Vec<CompileError>,
@@ -71,6 +73,7 @@ impl<'a> Resolver<'a> {
             scopes: Vec::new(),
             scope_ids: HashMap::new(),
             rfm: None,
+            clusters: None,
             deferred: Vec::new(),
         }
     }
@@ -222,6 +225,60 @@ impl<'a> Resolver<'a> {
         Ok(inputs)
     }
 
+    /// The features and the `only` condition of `clusters:`, each feature
+    /// a numeric field over every order (unscoped).
+    pub fn cluster_inputs(&mut self) -> CResult<ClusterInputs> {
+        if let Some(c) = &self.clusters {
+            return Ok(c.clone());
+        }
+        let Some(cfg) = self.project.clusters.clone() else {
+            return Err(CompileError::new("clusters", "the field `cluster` needs a `clusters:` section in audience.yaml, and there is none")
+                .hint("add one such as `clusters: {features: [order_count, total_spent], k: 4}`; `audience clusters` then shows the model"));
+        };
+        let mut features = Vec::new();
+        let mut errors = Vec::new();
+        for (name, path) in &cfg.features {
+            if name == "cluster" {
+                errors.push(CompileError::new(path, "`cluster` cannot be a feature of the clusters it names"));
+                continue;
+            }
+            match self.field(name, None, path) {
+                Ok(v) if matches!(v.ty, FieldType::Int | FieldType::Float) => features.push((name.clone(), v)),
+                Ok(v) => errors.push(
+                    CompileError::new(path, format!("feature `{name}` is {}, and clusters are fitted on numbers", v.ty.name()))
+                        .hint("choose numeric fields (int or float): counts, amounts, days since, scores"),
+                ),
+                Err(e) => errors.push(e),
+            }
+        }
+        let only = match &cfg.only {
+            Some(c) if refers_to_segment_or_cluster(c) => {
+                errors.push(
+                    CompileError::new("clusters.only", "`clusters.only` cannot refer to a segment or to `cluster`")
+                        .hint("write the condition itself, on fields"),
+                );
+                None
+            }
+            Some(c) => match self.cond(c, None) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    errors.push(e);
+                    errors.append(&mut self.deferred);
+                    None
+                }
+            },
+            None => None,
+        };
+        let mut errors = errors.into_iter();
+        if let Some(first) = errors.next() {
+            self.deferred.extend(errors);
+            return Err(first);
+        }
+        let inputs = ClusterInputs { features, only };
+        self.clusters = Some(inputs.clone());
+        Ok(inputs)
+    }
+
     /// A contact-level field by name, in a segment's scope.
     pub fn field(&mut self, name: &str, scope: Option<ScopeId>, path: &str) -> CResult<Value> {
         if let Some(ty) = self.data.column_type(name) {
@@ -238,6 +295,10 @@ impl<'a> Resolver<'a> {
             self.rfm_inputs()?;
             return Ok(Value { operand: Operand::Rfm(n), ty: *ty });
         }
+        if name == "cluster" {
+            self.cluster_inputs()?;
+            return Ok(Value { operand: Operand::Cluster, ty: FieldType::Int });
+        }
         let names = self.field_names();
         let hint = crate::diag::did_you_mean(name, names.iter().map(String::as_str)).unwrap_or_else(|| "run `audience fields` to list every field".into());
         Err(CompileError::new(path, format!("no field `{name}`: it is not a contacts column, a built-in metric, an RFM field or a metric")).hint(hint))
@@ -248,6 +309,9 @@ impl<'a> Resolver<'a> {
         names.extend(BUILTINS.iter().map(|(n, _)| n.to_string()));
         names.extend(self.project.metrics.iter().map(|m| m.name.clone()));
         names.extend(RFM_FIELDS.iter().map(|(n, _)| n.to_string()));
+        if self.project.clusters.is_some() {
+            names.push("cluster".into());
+        }
         names
     }
 
@@ -338,6 +402,7 @@ impl<'a> Resolver<'a> {
             scopes: self.scopes,
             table_filters,
             rfm: self.rfm,
+            clusters: self.clusters,
             segments: Vec::new(),
             requested: Vec::new(),
             suppress: Suppress::default(),
@@ -345,6 +410,12 @@ impl<'a> Resolver<'a> {
             sms_consent: None,
         })
     }
+}
+
+fn refers_to_segment_or_cluster(c: &Cond) -> bool {
+    let mut found = false;
+    c.walk(&mut |c| found |= matches!(c, Cond::Segment(..)) || matches!(c, Cond::Field(l) if l.field == "cluster"));
+    found
 }
 
 /// A table's own `where` (the rows that count), resolved.
@@ -415,7 +486,7 @@ pub fn dependency_order<'s>(all: &'s [Segment], wanted: &[&str]) -> Result<Vec<&
 /// Which file a problem belongs to: project-level definitions (metrics,
 /// tables, rfm) are in audience.yaml.
 pub fn locate_file(s: &Segment, e: &CompileError) -> Option<PathBuf> {
-    if ["metrics.", "tables.", "rfm."].iter().any(|p| e.path.starts_with(p)) {
+    if ["metrics.", "tables.", "rfm.", "clusters"].iter().any(|p| e.path.starts_with(p)) {
         None
     } else {
         s.file.clone()
@@ -534,6 +605,14 @@ pub fn resolve(
     } else {
         Suppress::default()
     };
+    // A `clusters:` section is checked even when no segment uses `cluster`,
+    // with a resolver of its own so that nothing is computed for it.
+    if project.clusters.is_some() && r.clusters.is_none() {
+        let mut alone = Resolver::new(data, project);
+        if let Err(e) = alone.cluster_inputs() {
+            errors.extend(std::iter::once(e).chain(alone.deferred).map(|e| (None, e)));
+        }
+    }
     let plan = match r.into_plan() {
         Ok(plan) => plan,
         Err(e) => {

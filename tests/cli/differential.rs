@@ -336,6 +336,7 @@ fn build(data: &Data) -> (Project, Dataset) {
             classes_name: "standard".into(),
             classes: audience::rfm::preset("standard", [5; 3]),
         },
+        clusters: None,
         csv: CsvCfg { separator: None, decimal_comma: None, encoding: Encoding::Auto },
     };
     let dataset = Dataset {

@@ -40,6 +40,7 @@ impl<'a> Lower<'a> {
                 (lit(days) - col(columns::agg(*last)).cast(DataType::Int32)).cast(DataType::Int64)
             }
             Operand::Rfm(name) => col(*name),
+            Operand::Cluster => col(columns::CLUSTER),
         }
     }
 

@@ -3,6 +3,7 @@
 //! consent and reachability, giving each requested segment its recipients,
 //! counts and list columns.
 
+pub mod cluster;
 pub mod features;
 pub mod lower;
 pub mod masks;
@@ -74,8 +75,9 @@ pub struct Evaluation {
 }
 
 /// The feature table of `plan`: the contacts, every aggregate, and the RFM
-/// columns when the plan has RFM inputs.
+/// and cluster columns when the plan has their inputs.
 pub fn feature_table(plan: &Plan, data: &Dataset, project: &Project, lower: &Lower) -> anyhow::Result<DataFrame> {
+    let admitted = plan.clusters.as_ref().map(|c| cluster::admitted(c, lower)).transpose()?;
     let started = std::time::Instant::now();
     let mut df = run_in_memory(features::features(plan, data, lower)?)?;
     crate::exec::timing("features", started);
@@ -83,6 +85,12 @@ pub fn feature_table(plan: &Plan, data: &Dataset, project: &Project, lower: &Low
         let started = std::time::Instant::now();
         df = rfm::add_columns(df, project, inputs)?;
         crate::exec::timing("rfm fields", started);
+    }
+    if let (Some(inputs), Some(cfg), Some(admitted)) = (&plan.clusters, &project.clusters, admitted) {
+        let started = std::time::Instant::now();
+        let clustered = cluster::fit(&df, inputs, cfg, lower, admitted)?;
+        df = cluster::add_column(df, &clustered)?;
+        crate::exec::timing("clusters", started);
     }
     Ok(df)
 }
