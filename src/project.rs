@@ -569,7 +569,7 @@ fn parse_clusters(doc: &mut Doc, v: Option<&Value>) -> Option<ClustersCfg> {
             doc.error_hint(
                 "clusters.method",
                 format!("unknown method `{other}`"),
-                did_you_mean(other, ["kmeans", "dbscan"].into_iter()).or_else(|| Some("kmeans or dbscan".into())),
+                did_you_mean(other, ["kmeans", "dbscan"]).or_else(|| Some("kmeans or dbscan".into())),
             );
             crate::cluster::Method::KMeans
         }

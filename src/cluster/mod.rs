@@ -25,7 +25,7 @@ pub struct Points {
 
 impl Points {
     pub fn new(dims: usize, data: Vec<f64>) -> Self {
-        assert!(dims > 0 && data.len() % dims == 0, "{} numbers do not make points of {dims} dimensions", data.len());
+        assert!(dims > 0 && data.len().is_multiple_of(dims), "{} numbers do not make points of {dims} dimensions", data.len());
         Points { dims, data }
     }
 

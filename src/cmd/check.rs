@@ -125,6 +125,13 @@ pub fn run(common: &Common, paths: &[PathBuf], no_data: bool, strict: bool, form
                             push(&mut report, None, e);
                         }
                     }
+                    if p.clusters.is_some() {
+                        if let Err(e) = Resolver::new(&data, p).cluster_inputs_checked() {
+                            for e in e {
+                                push(&mut report, None, e);
+                            }
+                        }
+                    }
                     for t in &data.tables {
                         if let Err(e) = crate::plan::table_filter(&data, p, t) {
                             push(&mut report, None, e);

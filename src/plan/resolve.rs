@@ -279,6 +279,11 @@ impl<'a> Resolver<'a> {
         Ok(inputs)
     }
 
+    /// [`Resolver::cluster_inputs`] with every problem, for `check`.
+    pub fn cluster_inputs_checked(mut self) -> Result<ClusterInputs, Vec<CompileError>> {
+        self.cluster_inputs().map_err(|e| std::iter::once(e).chain(self.deferred).collect())
+    }
+
     /// A contact-level field by name, in a segment's scope.
     pub fn field(&mut self, name: &str, scope: Option<ScopeId>, path: &str) -> CResult<Value> {
         if let Some(ty) = self.data.column_type(name) {
@@ -605,14 +610,6 @@ pub fn resolve(
     } else {
         Suppress::default()
     };
-    // A `clusters:` section is checked even when no segment uses `cluster`,
-    // with a resolver of its own so that nothing is computed for it.
-    if project.clusters.is_some() && r.clusters.is_none() {
-        let mut alone = Resolver::new(data, project);
-        if let Err(e) = alone.cluster_inputs() {
-            errors.extend(std::iter::once(e).chain(alone.deferred).map(|e| (None, e)));
-        }
-    }
     let plan = match r.into_plan() {
         Ok(plan) => plan,
         Err(e) => {
