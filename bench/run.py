@@ -172,13 +172,14 @@ def strip_expect(text: str) -> str:
 def bench_segment_files() -> list[tuple[str, str]]:
     """(source path, path under segments/) of every segment the benchmark
     runs: the sample's segments/ without segments/sending/ (the campaign
-    features, which bench/segments.sql has no DuckDB side for yet), plus
+    features, which bench/segments.sql has no DuckDB side for yet) and
+    segments/clusters/ (fitted by audience, no SQL side), plus
     bench/segments-lang/, the six one-language segments the sample replaced
     with one `split_by` segment and that segments.sql still writes."""
     out = []
     seg_src = os.path.join(REPO, "segments")
     for root, dirs, files in os.walk(seg_src):
-        dirs[:] = sorted(d for d in dirs if d != "sending")
+        dirs[:] = sorted(d for d in dirs if d not in ("sending", "clusters"))
         for f in sorted(files):
             out.append((os.path.join(root, f), os.path.relpath(os.path.join(root, f), seg_src)))
     lang = os.path.join(HERE, "segments-lang")

@@ -76,7 +76,9 @@ pub fn run(common: &Common, format: TableFormat, assign: Option<&Path>, plot: Op
         }
     }
     if let Some(path) = assign {
+        let started = std::time::Instant::now();
         write_assignment(&df, &data.key_column, &c, path)?;
+        crate::exec::timing("write assignment", started);
         eprintln!("wrote the clusters of {} contact(s) to {}", c.rows.len(), path.display());
     }
     if let Some(path) = plot {
