@@ -164,6 +164,12 @@ pub const CLUSTERS: &[Key] = &[
     key("silhouette_sample", Shape::Int { min: 2, max: None }, "Contacts the silhouette is computed on, drawn with the seed (default 10000)"),
 ];
 
+pub const WAREHOUSE: &[Key] = &[
+    key("contacts", Shape::Text, "The warehouse relation of the contacts (default contacts)"),
+    key("tables", Shape::Named(&Shape::Text), "Per table of audience.yaml, its warehouse relation (default the table's name)"),
+    key("lists", Shape::Named(&Shape::Text), "Per list or suppress file, a relation holding its keys"),
+];
+
 pub const PROJECT: &[Key] = &[
     key("contacts", Shape::Object(CONTACTS), "The contacts export (without it, the contacts are the distinct keys of orders)"),
     key("tables", Shape::Named(&Shape::Object(TABLE)), "Related tables: one row per event about a contact"),
@@ -176,6 +182,7 @@ pub const PROJECT: &[Key] = &[
     key("rfm", Shape::Object(RFM), "RFM scores and classes"),
     key("clusters", Shape::Object(CLUSTERS), "Clusters of contacts over numeric features, usable as the field `cluster`"),
     key("csv", Shape::Object(CSV), "How CSV exports are read"),
+    key("warehouse", Shape::Object(WAREHOUSE), "Relation names for `audience sql`"),
 ];
 
 // ---- segment files ----

@@ -40,6 +40,21 @@ pub enum TableFormat {
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SqlDialect {
+    Duckdb,
+    Postgres,
+}
+
+impl SqlDialect {
+    pub fn name(self) -> &'static str {
+        match self {
+            SqlDialect::Duckdb => "duckdb",
+            SqlDialect::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum SchemaKind {
     /// A segment file (segments/*.yaml)
     Segment,
@@ -159,6 +174,31 @@ pub enum Command {
         /// table: a matrix with each row's share; csv or json: one row per pair (a, b, shared, a_recipients, b_recipients)
         #[arg(long, value_enum, default_value = "table")]
         format: TableFormat,
+    },
+    /// Compile segments to SQL for a warehouse, with the meaning `run` gives them
+    #[command(
+        long_about = "Compile segments to SQL: per segment one statement selecting its recipients with the list's columns (the normalised key first), ordered by the key, as `run` would write them. The schema comes from the local exports; `warehouse:` in audience.yaml names the relations (by default `contacts` and each table's name). Relative dates are written as the dates they mean on the project's as_of.\n\nA segment that the dialect cannot express (an SMS list, the `cluster` field…) is reported with its place; the other segments are still printed, and the exit status is 1.",
+        after_help = "Examples:\n  audience sql --dialect duckdb\n  audience sql loyal-100 --dialect postgres --counts\n  audience sql --dialect duckdb --materialize aud_ -o sql/"
+    )]
+    Sql {
+        /// Segments to compile [default: every segment file]
+        #[arg(value_name = "ALIAS")]
+        aliases: Vec<String>,
+        /// The engine the SQL is for
+        #[arg(long, value_enum)]
+        dialect: SqlDialect,
+        /// One statement giving per segment: alias, members, recipients, suppressed, no_consent, invalid_email
+        #[arg(long, conflicts_with = "materialize")]
+        counts: bool,
+        /// Wrap each statement to (re)create a table PREFIXalias (dashes become underscores)
+        #[arg(long, value_name = "PREFIX")]
+        materialize: Option<String>,
+        /// Write each statement to DIR/ALIAS.sql instead of standard output
+        #[arg(short = 'o', long = "output", value_name = "DIR")]
+        output: Option<PathBuf>,
+        /// Also write the relations the SQL reads, as `audience` read them (typed, trimmed, one row per key), to DIR/NAME.parquet: to try the SQL on a local engine
+        #[arg(long, value_name = "DIR")]
+        relations: Option<PathBuf>,
     },
     /// List every field a condition may use, with its type and sample values
     #[command(after_help = "Examples:\n  audience fields\n  audience fields --format csv")]

@@ -105,6 +105,16 @@ pub struct ClustersCfg {
     pub impute_median: bool,
 }
 
+/// `warehouse:`: the relations `audience sql` reads.
+#[derive(Clone, Debug, Default)]
+pub struct WarehouseCfg {
+    pub contacts: Option<String>,
+    /// (table name, relation).
+    pub tables: Vec<(String, String)>,
+    /// (list file as written, relation).
+    pub lists: Vec<(String, String)>,
+}
+
 #[derive(Debug)]
 pub struct Project {
     pub file: PathBuf,
@@ -118,6 +128,7 @@ pub struct Project {
     pub zone: Zone,
     pub rfm: RfmCfg,
     pub clusters: Option<ClustersCfg>,
+    pub warehouse: Option<WarehouseCfg>,
     pub csv: CsvCfg,
 }
 
@@ -296,8 +307,9 @@ fn parse(doc: &mut Doc, file: &Path, as_of_arg: Option<&str>) -> Option<Project>
     let suppress = parse_suppress(doc, m.get("suppress"), &root_dir);
     let rfm = parse_rfm(doc, m.get("rfm"));
     let clusters = parse_clusters(doc, m.get("clusters"));
+    let warehouse = parse_warehouse(doc, m.get("warehouse"), &tables);
 
-    Some(Project { file: file.to_path_buf(), contacts, tables, metrics, segments_dir, output, suppress, as_of, zone, rfm, clusters, csv })
+    Some(Project { file: file.to_path_buf(), contacts, tables, metrics, segments_dir, output, suppress, as_of, zone, rfm, clusters, warehouse, csv })
 }
 
 fn parse_email_key(doc: &mut Doc, m: &Mapping, path: &str) -> EmailKey {
@@ -449,6 +461,40 @@ fn parse_csv(doc: &mut Doc, v: Option<&Value>) -> CsvCfg {
         }
     };
     cfg
+}
+
+fn parse_warehouse(doc: &mut Doc, v: Option<&Value>, tables: &[TableCfg]) -> Option<WarehouseCfg> {
+    let v = v.filter(|v| !v.is_null())?;
+    let m = doc.mapping(v, "warehouse", "`warehouse`", &catalog::names(catalog::WAREHOUSE))?.clone();
+    let mut cfg = WarehouseCfg { contacts: doc.string(&m, "warehouse", "contacts", false), ..WarehouseCfg::default() };
+    let named = |doc: &mut Doc, key: &str| -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        match m.get(key) {
+            None | Some(Value::Null) => {}
+            Some(Value::Mapping(map)) => {
+                for (k, r) in map {
+                    let name = scalar_text(k).unwrap_or_default();
+                    let p = join(&join("warehouse", key), &name);
+                    match scalar_text(r).filter(|_| !matches!(r, Value::Bool(_))) {
+                        Some(rel) if !rel.trim().is_empty() => out.push((name, rel)),
+                        _ => doc.error(&p, format!("a relation is a name such as `sales.orders`, found {}", kind(r))),
+                    }
+                }
+            }
+            Some(other) => doc.error(&join("warehouse", key), format!("`{key}` maps names to relations, found {}", kind(other))),
+        }
+        out
+    };
+    cfg.tables = named(doc, "tables");
+    cfg.lists = named(doc, "lists");
+    for (t, _) in &cfg.tables {
+        if !tables.iter().any(|x| &x.name == t) {
+            let names: Vec<&str> = tables.iter().map(|x| x.name.as_str()).collect();
+            let hint = did_you_mean(t, names.iter().copied()).or_else(|| Some(format!("the tables of audience.yaml: {}", names.join(", "))));
+            doc.error_hint(&join("warehouse.tables", t), format!("no table `{t}` under `tables:`"), hint);
+        }
+    }
+    Some(cfg)
 }
 
 fn parse_clusters(doc: &mut Doc, v: Option<&Value>) -> Option<ClustersCfg> {

@@ -337,6 +337,7 @@ fn build(data: &Data) -> (Project, Dataset) {
             classes: audience::rfm::preset("standard", [5; 3]),
         },
         clusters: None,
+        warehouse: None,
         csv: CsvCfg { separator: None, decimal_comma: None, encoding: Encoding::Auto },
     };
     let dataset = Dataset {

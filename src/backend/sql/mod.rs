@@ -1,0 +1,587 @@
+//! The plan compiled to SQL: per requested segment one statement selecting
+//! its recipients with the list's columns, or one statement of counts. The
+//! query is built as a syntax tree ([`ast`]) and printed for a dialect
+//! ([`dialect`]); every relative date is already a literal date in the plan.
+//!
+//! The shape of every statement:
+//! - `__ranked`, `__c`: the contacts relation with its key normalised (as
+//!   `run` normalises it), rows with an empty key dropped, and one row per
+//!   key: the first by every column in header order;
+//! - `__rows_T`: table T's rows that count (its `where`), key normalised;
+//! - `__agg_T`: per contact, every aggregate over T, each over the rows its
+//!   scope and filter keep (masked with `CASE`, so one `GROUP BY` serves all);
+//!   `first`/`last` take the row of lowest (or highest) date by row number,
+//!   so a missing value on that row stays missing;
+//! - `__f`: the contacts with their aggregates; `__g` adds the rank tests
+//!   (`top`/`bottom`) as columns;
+//! - the final `SELECT`: members, less suppressed, without consent and
+//!   unreachable, ordered by the key.
+
+pub mod ast;
+pub mod dialect;
+
+use ast::{bin, case, cast, coalesce, col, func, is_null, masked, not, Expr, From, Func, Order, Printer, Query, Select, Type};
+pub use dialect::Dialect;
+
+use crate::load::{Dataset, KEY};
+use crate::plan::{AggKind, Bound, CmpOp, ColumnValue, Leaf, Operand, Plan, Pred, SegmentPlan, Test, TextOp, Value};
+use crate::project::Project;
+use crate::segment::ast::{Agg, Channel, Purpose};
+use crate::segment::literal::RankAmount;
+use crate::types::FieldType;
+
+/// What a dialect cannot (or does not yet) express, and where: the field or
+/// list column it comes from, so the caller can point at the condition.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unsupported {
+    pub what: String,
+    /// The field name whose leaf cannot compile, when a leaf is the cause.
+    pub field: Option<String>,
+}
+
+type R<T> = Result<T, Unsupported>;
+
+fn unsupported(what: impl Into<String>, field: Option<&str>) -> Unsupported {
+    Unsupported { what: what.into(), field: field.map(str::to_string) }
+}
+
+/// Where the relations are: `warehouse:` in audience.yaml, or default names.
+#[derive(Clone, Debug, Default)]
+pub struct Relations {
+    pub contacts: Option<String>,
+    pub tables: Vec<(String, String)>,
+}
+
+impl Relations {
+    pub fn contacts_name(&self) -> String {
+        self.contacts.clone().unwrap_or_else(|| "contacts".into())
+    }
+
+    pub fn table_name(&self, name: &str) -> String {
+        self.tables.iter().find(|(t, _)| t == name).map(|(_, r)| r.clone()).unwrap_or_else(|| name.to_string())
+    }
+}
+
+pub struct Compiler<'a> {
+    plan: &'a Plan,
+    data: &'a Dataset,
+    d: &'static Dialect,
+    rel: Relations,
+    /// Rank tests, as window expressions named `__k<i>` in `__g`.
+    ranks: std::cell::RefCell<Vec<(Leaf, Expr)>>,
+}
+
+const RANKED: &str = "__ranked";
+const CONTACTS: &str = "__c";
+const FEATURES: &str = "__f";
+const RANKS: &str = "__g";
+const RN: &str = "__rn";
+
+fn agg_col(i: usize) -> String {
+    crate::types::columns::agg(i)
+}
+
+fn raw_agg_col(i: usize) -> String {
+    format!("__raw{i}")
+}
+
+fn rows_cte(table: &str) -> String {
+    format!("__rows_{table}")
+}
+
+fn agg_cte(table: &str) -> String {
+    format!("__agg_{table}")
+}
+
+impl<'a> Compiler<'a> {
+    pub fn new(plan: &'a Plan, data: &'a Dataset, _project: &'a Project, d: &'static Dialect, rel: Relations) -> Self {
+        Compiler { plan, data, d, rel, ranks: Default::default() }
+    }
+
+    /// The normalised key of a relation's key column, as `run` normalises it.
+    fn norm_key(&self, column: &str, ty: Option<FieldType>) -> Expr {
+        let text = match ty {
+            Some(FieldType::Text) | None => col(column),
+            Some(_) => cast(col(column), Type::Text),
+        };
+        let trimmed = Expr::Func("trim", vec![text]);
+        if self.data.email_key {
+            Expr::Func("lower", vec![trimmed])
+        } else {
+            trimmed
+        }
+    }
+
+    /// The CTEs every statement starts from: contacts, rows, aggregates, features.
+    fn base(&self, ctes: &mut Vec<(String, Select)>) -> R<()> {
+        let key_col = &self.data.key_column;
+        let key_ty = self.data.column_type(key_col);
+        let key = self.norm_key(key_col, key_ty);
+        let mut items: Vec<(Expr, String)> = vec![(key.clone(), KEY.to_string())];
+        for (name, _) in &self.data.columns {
+            items.push((if name == key_col { key.clone() } else { col(name) }, name.clone()));
+        }
+        // One row per key: the first by every column in header order.
+        let order: Vec<Order> = self.data.columns.iter().map(|(n, _)| Order::asc(col(n))).collect();
+        items.push((Expr::Over { func: Box::new(Expr::Func("row_number", vec![])), partition: vec![key.clone()], order }, RN.into()));
+        ctes.push((
+            RANKED.into(),
+            Select {
+                items,
+                from: Some(From::Relation(self.rel.contacts_name())),
+                filter: Some(Expr::And(vec![not(is_null(key.clone())), bin(key, "<>", Expr::Str(String::new()))])),
+                ..Select::default()
+            },
+        ));
+        let mut keep: Vec<(Expr, String)> = vec![(col(KEY), KEY.into())];
+        keep.extend(self.data.columns.iter().map(|(n, _)| (col(n), n.clone())));
+        ctes.push((
+            CONTACTS.into(),
+            Select { items: keep, from: Some(From::Cte(RANKED.into())), filter: Some(bin(col(RN), "=", Expr::Int(1))), ..Select::default() },
+        ));
+
+        let mut joined = From::Cte(CONTACTS.into());
+        let mut tables: Vec<&str> = Vec::new();
+        for a in &self.plan.aggs {
+            if !tables.contains(&a.agg.table.as_str()) {
+                tables.push(&a.agg.table);
+            }
+        }
+        let mut feature_items: Vec<(Expr, String)> = Vec::new();
+        for table in tables {
+            let t = self.data.table(table).ok_or_else(|| unsupported(format!("no table `{table}`"), None))?;
+            let tkey = self.norm_key(&t.cfg.source.key, t.column_type(&t.cfg.source.key));
+            let mut items = vec![(tkey, KEY.to_string())];
+            items.extend(t.columns.iter().filter(|(n, _)| n != KEY && n != crate::load::ROW).map(|(n, _)| (col(n), n.clone())));
+            let filter = match self.plan.table_filter(table) {
+                Some(p) => Some(self.rows_pred(p)?),
+                None => None,
+            };
+            ctes.push((rows_cte(table), Select { items, from: Some(From::Relation(self.rel.table_name(table))), filter, ..Select::default() }));
+            let mut aggs: Vec<(Expr, String)> = Vec::new();
+            for (i, a) in self.plan.aggs.iter().enumerate().filter(|(_, a)| a.agg.table == table) {
+                let mut mask: Vec<Expr> = Vec::new();
+                if let Some(f) = a.agg.scope.and_then(|s| self.plan.scopes[s].filter.as_ref()) {
+                    mask.push(self.rows_pred(f)?);
+                }
+                if let AggKind::Of { filter: Some(f), .. } = &a.agg.kind {
+                    mask.push(self.rows_pred(f)?);
+                }
+                let date = t.cfg.date.as_deref();
+                let date_of = |date: &str| if t.column_type(date) == Some(FieldType::Datetime) { func(Func::ToDate, vec![col(date)]) } else { col(date) };
+                let keep = |extra: Option<Expr>| -> Expr {
+                    let mut m = mask.clone();
+                    m.extend(extra);
+                    if m.is_empty() {
+                        Expr::Bool(true)
+                    } else {
+                        Expr::And(m)
+                    }
+                };
+                let rows = |extra: Option<Expr>| Expr::Func("count", vec![masked(keep(extra), Expr::Int(1))]);
+                let e = match &a.agg.kind {
+                    AggKind::Rows => rows(None),
+                    AggKind::Orders => match t.cfg.id.as_deref() {
+                        Some(id) => bin(Expr::CountDistinct(Box::new(masked(keep(None), col(id)))), "+", rows(Some(is_null(col(id))))),
+                        None => rows(None),
+                    },
+                    AggKind::Spent => {
+                        let amount = t.cfg.amount.as_deref().unwrap_or_default();
+                        func(Func::Tidy, vec![Expr::Func("sum", vec![masked(keep(None), cast(col(amount), Type::Double))])])
+                    }
+                    AggKind::FirstDate | AggKind::LastDate => {
+                        let d = date_of(date.unwrap_or_default());
+                        Expr::Func(if a.agg.kind == AggKind::FirstDate { "min" } else { "max" }, vec![masked(keep(None), d)])
+                    }
+                    AggKind::Of { agg, field, .. } => {
+                        let f = || col(field.as_deref().unwrap_or_default());
+                        match agg {
+                            Agg::Count => rows(None),
+                            Agg::CountDistinct => Expr::CountDistinct(Box::new(masked(keep(None), f()))),
+                            Agg::Sum if a.ty == FieldType::Float => func(Func::Tidy, vec![Expr::Func("sum", vec![masked(keep(None), f())])]),
+                            Agg::Sum => Expr::Func("sum", vec![masked(keep(None), f())]),
+                            Agg::Avg => func(Func::Tidy, vec![Expr::Func("avg", vec![masked(keep(None), cast(f(), Type::Double))])]),
+                            Agg::Min => Expr::Func("min", vec![masked(keep(None), f())]),
+                            Agg::Max => Expr::Func("max", vec![masked(keep(None), f())]),
+                            Agg::First | Agg::Last => {
+                                let date = date.unwrap_or_default();
+                                let name = format!("__pick{i}");
+                                let order = if *agg == Agg::First { Order::asc(date_of(date)) } else { Order::desc(date_of(date)) };
+                                // Ties on the date: the first row by every column in header order.
+                                let mut order = vec![order];
+                                order.extend(t.columns.iter().filter(|(n, _)| n != KEY && n != crate::load::ROW).map(|(n, _)| Order::asc(col(n))));
+                                let picked = Select {
+                                    items: vec![
+                                        (col(KEY), KEY.into()),
+                                        (f(), raw_agg_col(i)),
+                                        (Expr::Over { func: Box::new(Expr::Func("row_number", vec![])), partition: vec![col(KEY)], order }, RN.into()),
+                                    ],
+                                    from: Some(From::Cte(rows_cte(table))),
+                                    filter: Some(keep(Some(not(is_null(col(date)))))),
+                                    ..Select::default()
+                                };
+                                ctes.push((
+                                    name.clone(),
+                                    Select {
+                                        items: vec![(col(KEY), KEY.into()), (col(&raw_agg_col(i)), raw_agg_col(i))],
+                                        from: Some(From::Sub(Box::new(Query::new(picked)), "__p".into())),
+                                        filter: Some(bin(col(RN), "=", Expr::Int(1))),
+                                        ..Select::default()
+                                    },
+                                ));
+                                joined = From::LeftJoin(Box::new(joined), Box::new(From::Cte(name)), KEY.into());
+                                feature_items.push((col(&raw_agg_col(i)), agg_col(i)));
+                                continue;
+                            }
+                        }
+                    }
+                };
+                aggs.push((e, raw_agg_col(i)));
+                let v = if a.agg.zero_when_none() { coalesce(col(&raw_agg_col(i)), Expr::Int(0)) } else { col(&raw_agg_col(i)) };
+                feature_items.push((v, agg_col(i)));
+            }
+            if !aggs.is_empty() {
+                let mut items = vec![(col(KEY), KEY.to_string())];
+                items.extend(aggs);
+                ctes.push((agg_cte(table), Select { items, from: Some(From::Cte(rows_cte(table))), group_by: vec![col(KEY)], ..Select::default() }));
+                joined = From::LeftJoin(Box::new(joined), Box::new(From::Cte(agg_cte(table))), KEY.into());
+            }
+        }
+        let mut items = vec![(col(KEY), KEY.to_string())];
+        items.extend(self.data.columns.iter().map(|(n, _)| (col(n), n.clone())));
+        items.extend(feature_items);
+        ctes.push((FEATURES.into(), Select { items, from: Some(joined), ..Select::default() }));
+        Ok(())
+    }
+
+    /// `__g`: the features plus every rank test met while lowering.
+    fn ranks_cte(&self, ctes: &mut Vec<(String, Select)>) {
+        let ranks = self.ranks.borrow();
+        let items = ranks.iter().enumerate().map(|(i, (_, e))| (e.clone(), format!("__k{i}"))).collect();
+        ctes.push((RANKS.into(), Select { star: true, items, from: Some(From::Cte(FEATURES.into())), ..Select::default() }));
+    }
+
+    // ---- values and tests ----
+
+    fn value(&self, v: &Value) -> R<Expr> {
+        Ok(match &v.operand {
+            Operand::Contact(c) | Operand::Row(c) => col(c),
+            Operand::Agg(id) => col(&agg_col(*id)),
+            Operand::Ratio { total, count } => {
+                let n = col(&agg_col(*count));
+                case(bin(n.clone(), ">", Expr::Int(0)), func(Func::Tidy, vec![bin(col(&agg_col(*total)), "/", cast(n, Type::Double))]), Expr::Null)
+            }
+            Operand::DaysSince(last) => cast(func(Func::DaysBetween, vec![col(&agg_col(*last)), Expr::Date(self.plan.as_of)]), Type::BigInt),
+            Operand::Rfm(name) => return Err(unsupported(format!("the RFM field `{name}` is not compiled to SQL yet"), Some(name))),
+            Operand::Cluster => return Err(unsupported("the field `cluster` comes from a model `audience` fits; it has no SQL form", Some("cluster"))),
+        })
+    }
+
+    fn field_name(v: &Value) -> Option<&str> {
+        match &v.operand {
+            Operand::Contact(c) | Operand::Row(c) => Some(c),
+            Operand::Rfm(n) => Some(n),
+            Operand::Cluster => Some("cluster"),
+            _ => None,
+        }
+    }
+
+    /// The value as text: numbers in their shortest decimal form.
+    fn text_view(&self, v: &Value) -> R<Expr> {
+        let e = self.value(v)?;
+        Ok(match v.ty {
+            FieldType::Text => e,
+            FieldType::Float => {
+                let whole =
+                    Expr::And(vec![bin(e.clone(), "=", Expr::Func("floor", vec![e.clone()])), bin(Expr::Func("abs", vec![e.clone()]), "<", Expr::Float(1e15))]);
+                case(whole, cast(cast(e.clone(), Type::BigInt), Type::Text), cast(e, Type::Text))
+            }
+            FieldType::Datetime => func(Func::DatetimeText, vec![e]),
+            FieldType::Bool => case(e.clone(), Expr::Str("true".into()), case(not(e), Expr::Str("false".into()), Expr::Null)),
+            _ => cast(e, Type::Text),
+        })
+    }
+
+    fn date_view(&self, v: &Value) -> R<Expr> {
+        let e = self.value(v)?;
+        Ok(if v.ty == FieldType::Datetime { func(Func::ToDate, vec![e]) } else { e })
+    }
+
+    fn bound(b: Bound) -> Expr {
+        match b {
+            Bound::Num(n) => Expr::Float(n.get()),
+            Bound::Date(d) => Expr::Date(d),
+        }
+    }
+
+    fn ordered(&self, v: &Value, b: Bound) -> R<Expr> {
+        match b {
+            Bound::Date(_) => self.date_view(v),
+            Bound::Num(_) => Ok(cast(self.value(v)?, Type::Double)),
+        }
+    }
+
+    /// One test, false (never NULL) on a missing value.
+    fn leaf(&self, l: &Leaf) -> R<Expr> {
+        Ok(coalesce(self.positive(l)?, Expr::Bool(false)))
+    }
+
+    fn positive(&self, l: &Leaf) -> R<Expr> {
+        let v = &l.value;
+        let text = |fold: bool| -> R<Expr> {
+            let t = self.text_view(v)?;
+            Ok(if fold { func(Func::Fold, vec![t]) } else { t })
+        };
+        Ok(match &l.test {
+            Test::Const(b) => Expr::Bool(*b),
+            Test::IsEmpty => is_null(self.value(v)?),
+            Test::Truth(wants) => {
+                let e = self.value(v)?;
+                let tests: Vec<Expr> = wants
+                    .iter()
+                    .map(|want| match v.ty {
+                        FieldType::Bool => bin(e.clone(), "=", Expr::Bool(*want)),
+                        FieldType::Int => bin(e.clone(), "=", Expr::Int(i64::from(*want))),
+                        _ => {
+                            let words = if *want { crate::text::TRUE_WORDS } else { crate::text::FALSE_WORDS };
+                            let subject = func(Func::Fold, vec![Expr::Func("trim", vec![self.text_view(v).unwrap_or(Expr::Null)])]);
+                            Expr::In(Box::new(subject), words.iter().map(|w| Expr::Str(w.to_string())).collect())
+                        }
+                    })
+                    .collect();
+                Expr::Or(tests)
+            }
+            Test::NumEq(n) => bin(cast(self.value(v)?, Type::Double), "=", Expr::Float(n.get())),
+            Test::DateEq(d) => bin(self.date_view(v)?, "=", Expr::Date(*d)),
+            Test::Text { op, value, fold } => {
+                let f = text(*fold)?;
+                let s = Expr::Str(value.clone());
+                match op {
+                    TextOp::Eq => bin(f, "=", s),
+                    TextOp::Contains => func(Func::Contains, vec![f, s]),
+                    TextOp::StartsWith => func(Func::StartsWith, vec![f, s]),
+                    TextOp::EndsWith => func(Func::EndsWith, vec![f, s]),
+                }
+            }
+            Test::InText { values, fold } => Expr::In(Box::new(text(*fold)?), values.iter().map(|s| Expr::Str(s.clone())).collect()),
+            Test::AnyAffix { op, values, fold } => {
+                let f = text(*fold)?;
+                let which = if *op == TextOp::EndsWith { Func::EndsWith } else { Func::StartsWith };
+                Expr::Or(values.iter().map(|s| func(which, vec![f.clone(), Expr::Str(s.clone())])).collect())
+            }
+            Test::InDates(ds) => Expr::In(Box::new(self.date_view(v)?), ds.iter().map(|d| Expr::Date(*d)).collect()),
+            Test::Matches { pattern, case_sensitive } => {
+                let t = self.text_view(v)?;
+                let subject = if *case_sensitive { t } else { func(Func::StripAccents, vec![t]) };
+                func(Func::Matches, vec![subject, Expr::Str(pattern.clone()), Expr::Bool(!*case_sensitive)])
+            }
+            Test::Compare { op, bound } => {
+                let lhs = self.ordered(v, *bound)?;
+                let sym = match op {
+                    CmpOp::Lt => "<",
+                    CmpOp::Lte => "<=",
+                    CmpOp::Gt => ">",
+                    CmpOp::Gte => ">=",
+                    CmpOp::Eq => "=",
+                };
+                bin(lhs, sym, Self::bound(*bound))
+            }
+            Test::Between { lo, hi } => {
+                let lhs = self.ordered(v, *lo)?;
+                Expr::And(vec![bin(lhs.clone(), ">=", Self::bound(*lo)), bin(lhs, "<=", Self::bound(*hi))])
+            }
+            Test::Rank { top, amount } => {
+                let x = if v.ty.is_date() { self.date_view(v)? } else { cast(self.value(v)?, Type::Double) };
+                // Ties share the lowest rank (SQL's RANK); missing values
+                // sort last, so they never push a value out, and are never in.
+                let order = if *top { Order::desc(x.clone()) } else { Order::asc(x.clone()) };
+                let rank = Expr::Over { func: Box::new(Expr::Func("rank", vec![])), partition: vec![], order: vec![order] };
+                let present = Expr::Over { func: Box::new(Expr::Func("count", vec![x.clone()])), partition: vec![], order: vec![] };
+                let within = match amount {
+                    RankAmount::Share { num, den } => {
+                        bin(bin(bin(rank, "-", Expr::Int(1)), "*", Expr::Int(*den as i64)), "<", bin(present, "*", Expr::Int(*num as i64)))
+                    }
+                    RankAmount::Count(c) => bin(rank, "<=", Expr::Int(*c as i64)),
+                };
+                let e = Expr::And(vec![not(is_null(x)), within]);
+                let mut ranks = self.ranks.borrow_mut();
+                let i = match ranks.iter().position(|(k, _)| k == l) {
+                    Some(i) => i,
+                    None => {
+                        ranks.push((l.clone(), e));
+                        ranks.len() - 1
+                    }
+                };
+                col(&format!("__k{i}"))
+            }
+        })
+    }
+
+    /// A condition over a table's rows (its `where`, a scope, a filter).
+    fn rows_pred(&self, p: &Pred) -> R<Expr> {
+        Ok(match p {
+            Pred::Const(b) => Expr::Bool(*b),
+            Pred::All(ps) => Expr::And(ps.iter().map(|p| self.rows_pred(p)).collect::<R<_>>()?),
+            Pred::Any(ps) => Expr::Or(ps.iter().map(|p| self.rows_pred(p)).collect::<R<_>>()?),
+            Pred::Not(p) => not(self.rows_pred(p)?),
+            Pred::Leaf(l) => self.leaf(l).map_err(|mut e| {
+                e.field = e.field.or_else(|| Self::field_name(&l.value).map(str::to_string));
+                e
+            })?,
+            Pred::Keys(keys) => self.keys(keys),
+            Pred::Member(a) => return Err(unsupported(format!("a segment reference (`{a}`) inside a table's condition"), None)),
+        })
+    }
+
+    fn keys(&self, keys: &[String]) -> Expr {
+        Expr::In(Box::new(col(KEY)), keys.iter().map(|k| Expr::Str(k.clone())).collect())
+    }
+
+    /// A contact-level condition; a segment reference is that segment's
+    /// members, inlined.
+    fn pred(&self, p: &Pred) -> R<Expr> {
+        Ok(match p {
+            Pred::Const(b) => Expr::Bool(*b),
+            Pred::All(ps) => Expr::And(ps.iter().map(|p| self.pred(p)).collect::<R<_>>()?),
+            Pred::Any(ps) => Expr::Or(ps.iter().map(|p| self.pred(p)).collect::<R<_>>()?),
+            Pred::Not(p) => not(self.pred(p)?),
+            Pred::Leaf(l) => self.leaf(l)?,
+            Pred::Keys(keys) => self.keys(keys),
+            Pred::Member(alias) => {
+                let s = self.plan.segments.iter().find(|s| &s.alias == alias).ok_or_else(|| unsupported(format!("no segment `{alias}` in the plan"), None))?;
+                self.pred(&s.members)?
+            }
+        })
+    }
+
+    // ---- recipients ----
+
+    /// The tests between members and recipients, each a boolean that is
+    /// never NULL: (suppressed, consents, reachable).
+    fn reasons(&self, s: &SegmentPlan) -> R<(Expr, Expr, Expr)> {
+        if s.channel == Channel::Sms {
+            return Err(unsupported(
+                "an SMS segment needs mobile numbers in E.164, which `audience` normalises with libphonenumber; SQL has no equivalent",
+                None,
+            ));
+        }
+        if self.data.channels.address.is_some() {
+            return Err(unsupported("a project whose e-mail address is a column apart from the key is not compiled to SQL yet", None));
+        }
+        let sup = &self.plan.suppress;
+        let mut keys: Vec<String> = sup.all.clone();
+        keys.extend(if s.purpose == Purpose::Marketing { sup.marketing.clone() } else { sup.informational.clone() });
+        let suppressed = coalesce(self.keys(&keys), Expr::Bool(false));
+        let consent = match (s.purpose, &self.plan.consent) {
+            (Purpose::Marketing, Some(l)) => self.leaf(l)?,
+            _ => Expr::Bool(true),
+        };
+        let valid = if self.data.email_key {
+            coalesce(func(Func::Matches, vec![col(KEY), Expr::Str(self.d_email_pattern()), Expr::Bool(false)]), Expr::Bool(false))
+        } else {
+            Expr::Bool(true)
+        };
+        Ok((suppressed, consent, valid))
+    }
+
+    fn d_email_pattern(&self) -> String {
+        // POSIX classes where a dialect's regex reads `\s` inside brackets
+        // differently; both forms mean "no @, no white space".
+        if self.d.name == "postgres" {
+            "^[^@[:space:]]+@[^@[:space:].]+(\\.[^@[:space:].]+)+$".into()
+        } else {
+            crate::text::EMAIL_PATTERN.into()
+        }
+    }
+
+    /// The statement of one segment's recipients, with its list columns.
+    pub fn segment(&self, s: &SegmentPlan) -> R<String> {
+        self.ranks.borrow_mut().clear();
+        let mut ctes = Vec::new();
+        self.base(&mut ctes)?;
+        let members = self.pred(&s.members)?;
+        let (suppressed, consent, valid) = self.reasons(s)?;
+        let mut items = Vec::new();
+        match &s.export {
+            Some(e) => {
+                for c in &e.columns {
+                    let v = match &c.value {
+                        ColumnValue::Field(v) => self.value(v).map_err(|mut e| {
+                            e.field = e.field.or_else(|| Self::field_name(v).map(str::to_string));
+                            e
+                        })?,
+                        ColumnValue::Address => col(KEY),
+                        ColumnValue::Phone => {
+                            return Err(unsupported(format!("the list column `{}` holds E.164 numbers, which SQL cannot normalise", c.header), None))
+                        }
+                        ColumnValue::Group => return Err(unsupported("test groups (`export.groups`) are not compiled to SQL yet", None)),
+                        ColumnValue::Json(_) | ColumnValue::Joined(_) => {
+                            return Err(unsupported(
+                                format!("the list column `{}` (a preset's JSON or joined text) is not compiled to SQL yet", c.header),
+                                None,
+                            ))
+                        }
+                    };
+                    items.push((v, c.header.clone()));
+                }
+            }
+            None => items.push((col(KEY), self.data.key_column.clone())),
+        }
+        self.ranks_cte(&mut ctes);
+        let body = Select {
+            items,
+            from: Some(From::Cte(RANKS.into())),
+            filter: Some(Expr::And(vec![members, not(suppressed), consent, valid])),
+            order_by: vec![Order::asc(col(KEY))],
+            ..Select::default()
+        };
+        Ok(self.print(&Query { ctes, body: vec![body] }))
+    }
+
+    /// One statement of counts: a row per requested segment.
+    pub fn counts(&self) -> R<String> {
+        self.ranks.borrow_mut().clear();
+        let mut ctes = Vec::new();
+        self.base(&mut ctes)?;
+        let mut bodies = Vec::new();
+        for s in self.plan.requested() {
+            let m = self.pred(&s.members)?;
+            let (sup, consent, valid) = self.reasons(s)?;
+            let count = |e: Expr| Expr::Func("count", vec![masked(e, Expr::Int(1))]);
+            let kept = Expr::And(vec![m.clone(), not(sup.clone())]);
+            bodies.push(Select {
+                items: vec![
+                    (Expr::Str(s.alias.clone()), "alias".into()),
+                    (count(m.clone()), "members".into()),
+                    (count(Expr::And(vec![kept.clone(), consent.clone(), valid.clone()])), "recipients".into()),
+                    (count(Expr::And(vec![m, sup])), "suppressed".into()),
+                    (count(Expr::And(vec![kept.clone(), not(consent.clone())])), "no_consent".into()),
+                    (count(Expr::And(vec![kept, consent, not(valid)])), "invalid_email".into()),
+                ],
+                from: Some(From::Cte(RANKS.into())),
+                ..Select::default()
+            });
+        }
+        self.ranks_cte(&mut ctes);
+        Ok(self.print(&Query { ctes, body: bodies }))
+    }
+
+    fn print(&self, q: &Query) -> String {
+        let mut p = Printer::new(self.d);
+        p.query(q);
+        p.finish()
+    }
+
+    /// A name for `--materialize`, quoted for the dialect.
+    pub fn table_name(&self, prefix: &str, alias: &str) -> String {
+        Printer::new(self.d).ident(&format!("{prefix}{}", alias.replace('-', "_")))
+    }
+}
+
+/// The relation names of `warehouse:` in audience.yaml.
+pub fn relations(project: &Project) -> Relations {
+    match &project.warehouse {
+        Some(w) => Relations { contacts: w.contacts.clone(), tables: w.tables.clone() },
+        None => Relations::default(),
+    }
+}

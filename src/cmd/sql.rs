@@ -1,0 +1,151 @@
+//! `audience sql`: the segments compiled to SQL for a warehouse, one
+//! statement per segment (or one of counts), printed or written per file.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::backend::sql::{dialect, relations, Compiler, Unsupported};
+use crate::cli::{Common, SqlDialect};
+use crate::engine::{Context, Want};
+use crate::segment::ast::{Cond, Segment};
+use crate::segment::Report;
+use crate::session::Session;
+
+pub struct Options<'a> {
+    pub counts: bool,
+    pub materialize: Option<&'a str>,
+    pub out_dir: Option<&'a Path>,
+    pub relations: Option<&'a Path>,
+}
+
+pub fn run(common: &Common, aliases: &[String], which: SqlDialect, opts: Options) -> Result<ExitCode> {
+    let Options { counts, materialize, out_dir, relations: relations_dir } = opts;
+    let d = dialect::by_name(which.name()).expect("every dialect of the command line has a table");
+    let session = Session::open(common)?;
+    let requested = session.select(aliases)?;
+    let data = session.load_data()?;
+    data.notes.print();
+    let project = &session.project;
+    if let Some(dir) = relations_dir {
+        write_relations(&data, project, dir)?;
+    }
+    let ctx = Context { project, data: &data, segments: &session.segments };
+    let mut report = Report::default();
+    let mut statements: Vec<(String, String)> = Vec::new();
+    let mut notes = Vec::new();
+    let failed = |report: &mut Report, s: &Segment, e: Unsupported| {
+        let file = s.file.clone().unwrap_or_else(|| project.file.clone());
+        let path = e.field.as_deref().and_then(|f| field_path(s, f)).unwrap_or_else(|| "name".into());
+        report.push_at(&file, &path, &format!("segment `{}` cannot be compiled for {}: {}", s.alias, d.name, e.what), None);
+    };
+    if counts {
+        let plan = match ctx.plan(&requested, Want { export_columns: false, compile_only: false }, &mut notes) {
+            Ok(p) => p,
+            Err(errs) => {
+                session.report(&errs);
+                return Err(crate::diag::Reported.into());
+            }
+        };
+        let c = Compiler::new(&plan, &data, project, d, relations(project));
+        match c.counts() {
+            Ok(sql) => statements.push(("counts".into(), sql)),
+            Err(e) => {
+                // The first segment that fails names the place.
+                let culprit = requested.iter().find(|s| e.field.as_deref().is_some_and(|f| field_path(s, f).is_some())).or(requested.first());
+                if let Some(s) = culprit {
+                    failed(&mut report, s, e);
+                }
+            }
+        }
+    } else {
+        for s in &requested {
+            let plan = match ctx.plan(&[s], Want { export_columns: true, compile_only: false }, &mut notes) {
+                Ok(p) => p,
+                Err(errs) => {
+                    session.report(&errs);
+                    return Err(crate::diag::Reported.into());
+                }
+            };
+            let c = Compiler::new(&plan, &data, project, d, relations(project));
+            let Some(sp) = plan.requested().next() else { continue };
+            match c.segment(sp) {
+                Ok(sql) => {
+                    let sql = match materialize {
+                        Some(prefix) => (d.materialize)(&c.table_name(prefix, &s.alias), &sql),
+                        None => sql,
+                    };
+                    statements.push((s.alias.clone(), sql));
+                }
+                Err(e) => failed(&mut report, s, e),
+            }
+        }
+    }
+    for n in notes {
+        crate::session::data_note(&n);
+    }
+    match out_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("{}: cannot create the folder: {e}", dir.display()))?;
+            for (alias, sql) in &statements {
+                let path = dir.join(format!("{alias}.sql"));
+                crate::output::write_bytes_atomic(&path, statement(alias, sql, counts).as_bytes())?;
+            }
+            eprintln!("wrote {} statement(s) for {} to {}", statements.len(), d.name, dir.display());
+        }
+        None => {
+            let text: String = statements.iter().map(|(alias, sql)| statement(alias, sql, counts)).collect();
+            print!("{text}");
+        }
+    }
+    if !report.is_empty() {
+        eprintln!("{}", report.render());
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The contacts and every table as loaded, without the working columns,
+/// under the relation names the SQL uses.
+fn write_relations(data: &crate::load::Dataset, project: &crate::project::Project, dir: &Path) -> Result<()> {
+    use polars::prelude::*;
+    std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("{}: cannot create the folder: {e}", dir.display()))?;
+    let rel = relations(project);
+    let plain = |df: DataFrame| df.drop_many([crate::load::KEY, crate::load::ROW]);
+    let mut written = vec![(rel.contacts_name(), plain(data.contacts.clone()))];
+    for t in &data.tables {
+        written.push((rel.table_name(&t.cfg.name), plain(t.lf.clone().collect()?)));
+    }
+    for (name, mut df) in written {
+        let path = dir.join(format!("{name}.parquet"));
+        crate::output::write_atomic(&mut df, &path, crate::segment::ast::Format::Parquet, &crate::output::CsvStyle::PLAIN)?;
+    }
+    eprintln!("wrote {} relation(s) to {}", data.tables.len() + 1, dir.display());
+    Ok(())
+}
+
+fn statement(alias: &str, sql: &str, counts: bool) -> String {
+    if counts {
+        format!("-- counts\n{sql};\n")
+    } else {
+        format!("-- segment: {alias}\n{sql};\n")
+    }
+}
+
+/// The YAML path of the first condition on `field` in the segment, for
+/// the error's place.
+fn field_path(s: &Segment, field: &str) -> Option<String> {
+    let mut found = None;
+    let mut visit = |c: &Cond| {
+        if let (None, Cond::Field(l)) = (&found, c) {
+            if l.field == field {
+                found = Some(format!("{}.field", l.path));
+            }
+        }
+    };
+    if let Some(w) = &s.filter {
+        w.walk(&mut visit);
+    }
+    found.or_else(|| s.export.columns.as_ref().and_then(|cols| cols.iter().find(|(n, _)| n == field).map(|(_, p)| p.clone())))
+}
