@@ -1,0 +1,214 @@
+"""Runs `audience sql` on real engines and compares each segment's
+recipients, key for key, and the counts, with what `audience run` and
+`audience count` give on the same project. tests/engines/run.sh installs
+the engines and calls this; see tests/engines/README.md.
+
+    python3 tests/engines/compare.py --audience target/debug/audience duckdb postgres
+
+The relations are those `audience sql --relations` writes: the exports as
+`audience` read them (typed, trimmed, one row per key), so both sides see
+the same values. A segment the dialect cannot express is listed with the
+reason `audience sql` gave; any difference, or an engine that cannot be
+started, fails the run.
+"""
+import argparse
+import csv
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+COUNT_KEYS = ["members", "recipients", "suppressed", "no_consent", "invalid_email"]
+
+
+def die(msg: str) -> None:
+    print(f"engines: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def sh(cmd, cwd=None, ok=(0,), **kw):
+    res = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, **kw)
+    if res.returncode not in ok:
+        die(f"{' '.join(cmd)} exited {res.returncode}:\n{res.stdout}{res.stderr}")
+    return res
+
+
+# ---------------------------------------------------------------- engines
+
+class DuckDB:
+    name = "duckdb"
+
+    def __init__(self, rel_dir: str):
+        try:
+            import duckdb
+        except ImportError:
+            die("the Python package duckdb is missing (pip install duckdb); tests/engines/run.sh installs it")
+        self.version = duckdb.__version__
+        self.con = duckdb.connect()
+        for f in sorted(glob.glob(os.path.join(rel_dir, "*.parquet"))):
+            name = os.path.basename(f)[: -len(".parquet")]
+            self.con.execute(f"CREATE TABLE \"{name}\" AS SELECT * FROM read_parquet('{f}')")
+
+    def query(self, sql: str) -> list[tuple]:
+        return self.con.execute(sql).fetchall()
+
+    def close(self):
+        self.con.close()
+
+
+class Postgres:
+    """A throwaway cluster on a local socket, run as the `postgres` user
+    when started as root (initdb refuses root)."""
+    name = "postgres"
+
+    def __init__(self, rel_dir: str, work: str):
+        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        if not bins:
+            die("PostgreSQL is not installed (apt-get install postgresql postgresql-contrib); tests/engines/run.sh installs it")
+        self.bin = os.path.dirname(bins[-1])
+        if not glob.glob("/usr/share/postgresql/*/extension/unaccent.control"):
+            die("the contrib extension unaccent is missing (apt-get install postgresql-contrib)")
+        self.dir = os.path.join(work, "pg")
+        os.makedirs(self.dir)
+        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.as_user:
+            shutil.chown(work, "postgres")
+            shutil.chown(self.dir, "postgres")
+            os.chmod(work, 0o755)
+            for root, dirs, files in os.walk(rel_dir):
+                for f in files:
+                    os.chmod(os.path.join(root, f), 0o644)
+            os.chmod(rel_dir, 0o755)
+        data = os.path.join(self.dir, "data")
+        self.socket = self.dir
+        self.port = "54329"
+        sh(self.as_user + [os.path.join(self.bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])
+        sh(self.as_user + [os.path.join(self.bin, "pg_ctl"), "-D", data, "-l", os.path.join(self.dir, "log"), "-w",
+                           "-o", f"-k {self.socket} -p {self.port} -c listen_addresses=''", "start"])
+        self.data = data
+        res = self.psql("SELECT version();")
+        self.version = res.strip().split(" on ")[0]
+        self.psql("CREATE EXTENSION IF NOT EXISTS unaccent;")
+        import duckdb
+        con = duckdb.connect()
+        types = {"VARCHAR": "TEXT", "DATE": "DATE", "TIMESTAMP": "TIMESTAMP", "BIGINT": "BIGINT", "INTEGER": "BIGINT",
+                 "DOUBLE": "DOUBLE PRECISION", "FLOAT": "DOUBLE PRECISION", "BOOLEAN": "BOOLEAN"}
+        for f in sorted(glob.glob(os.path.join(rel_dir, "*.parquet"))):
+            name = os.path.basename(f)[: -len(".parquet")]
+            cols = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{f}')").fetchall()
+            ddl = ", ".join(f"\"{c[0]}\" {types.get(c[1].split('(')[0], 'TEXT')}" for c in cols)
+            csv_path = os.path.join(work, f"{name}.csv")
+            con.execute(f"COPY (SELECT * FROM read_parquet('{f}')) TO '{csv_path}' (HEADER, DELIMITER ',')")
+            os.chmod(csv_path, 0o644)
+            self.psql(f"CREATE TABLE \"{name}\" ({ddl});")
+            self.psql(f"\\copy \"{name}\" FROM '{csv_path}' WITH (FORMAT csv, HEADER true)")
+
+    def psql(self, sql: str) -> str:
+        res = subprocess.run(self.as_user + ["psql", "-h", self.socket, "-p", self.port, "-U", "postgres", "-d", "postgres",
+                                             "-v", "ON_ERROR_STOP=1", "-X", "-q", "-A", "-t", "-F", "\t"],
+                             input=sql, capture_output=True, text=True)
+        if res.returncode != 0:
+            raise RuntimeError(res.stderr.strip())
+        return res.stdout
+
+    def query(self, sql: str) -> list[tuple]:
+        out = self.psql(sql)
+        return [tuple(line.split("\t")) for line in out.splitlines() if line != ""]
+
+    def close(self):
+        sh(self.as_user + [os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-m", "fast", "-w", "stop"], ok=(0, 1))
+
+
+# ---------------------------------------------------------------- comparison
+
+def list_keys(out: str, alias: str) -> list[str] | None:
+    """The first column of the list `run` wrote (every file of a split)."""
+    files = [os.path.join(out, f"{alias}.csv")] + sorted(glob.glob(os.path.join(out, alias, "*.csv")))
+    files = [f for f in files if os.path.exists(f)]
+    if not files:
+        return None
+    keys = []
+    for f in files:
+        with open(f, newline="", encoding="utf-8-sig") as fh:
+            keys.extend(r[0] for r in list(csv.reader(fh))[1:])
+    return sorted(keys)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("engines", nargs="+", choices=["duckdb", "postgres"])
+    ap.add_argument("--audience", default=os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(REPO, "target")), "debug", "audience"))
+    args = ap.parse_args()
+    aud = os.path.abspath(args.audience)
+    if not os.access(aud, os.X_OK):
+        die(f"{aud}: no audience binary (cargo build, or pass --audience)")
+    work = tempfile.mkdtemp(prefix="audience-engines-")
+    os.chmod(work, 0o755)  # the postgres user reads the relations' files under it
+    proj = os.path.join(work, "project")
+    os.makedirs(proj)
+    for p in ("audience.yaml", "segments", "sample-data"):
+        src = os.path.join(REPO, p)
+        (shutil.copytree if os.path.isdir(src) else shutil.copy)(src, os.path.join(proj, p))
+    sh([aud, "run"], cwd=proj)
+    counts = {c["alias"]: c for c in json.loads(sh([aud, "count", "--format", "json"], cwd=proj).stdout)}
+    failures = 0
+    for engine in args.engines:
+        sql_dir = os.path.join(work, f"sql-{engine}")
+        rel_dir = os.path.join(work, f"rel-{engine}")
+        res = sh([aud, "sql", "--dialect", engine, "-o", sql_dir, "--relations", rel_dir], cwd=proj, ok=(0, 1))
+        refused = re.findall(r"segment `([^`]+)` cannot be compiled for \w+: (.*)", res.stderr)
+        compiled = sorted(os.path.basename(f)[:-4] for f in glob.glob(os.path.join(sql_dir, "*.sql")))
+        db = DuckDB(rel_dir) if engine == "duckdb" else Postgres(rel_dir, os.path.join(work, f"{engine}-server"))
+        try:
+            same = 0
+            for alias in compiled:
+                sql = open(os.path.join(sql_dir, f"{alias}.sql"), encoding="utf-8").read()
+                try:
+                    got = sorted(str(r[0]) for r in db.query(sql))
+                except Exception as e:  # noqa: BLE001 - the engine's message is the report
+                    print(f"  {engine}: {alias}: the engine refused the statement: {e}")
+                    failures += 1
+                    continue
+                want = list_keys(os.path.join(proj, "out"), alias)
+                if want is None:
+                    print(f"  {engine}: {alias}: `run` wrote no list to compare with")
+                    failures += 1
+                elif got != want:
+                    only_sql, only_run = sorted(set(got) - set(want)), sorted(set(want) - set(got))
+                    print(f"  {engine}: {alias}: {len(got)} keys from SQL, {len(want)} from run; only SQL {only_sql[:5]}, only run {only_run[:5]}")
+                    failures += 1
+                else:
+                    same += 1
+            # The counts of every compiled segment, in one statement.
+            res = sh([aud, "sql", "--dialect", engine, "--counts", *compiled], cwd=proj)
+            rows = db.query(res.stdout)
+            counted = 0
+            for row in rows:
+                alias, values = str(row[0]), [int(x) for x in row[1:]]
+                want = [counts[alias][k] for k in COUNT_KEYS]
+                if values != want:
+                    print(f"  {engine}: counts of {alias}: SQL {dict(zip(COUNT_KEYS, values))}, count {dict(zip(COUNT_KEYS, want))}")
+                    failures += 1
+                else:
+                    counted += 1
+            if len(rows) != len(compiled):
+                print(f"  {engine}: --counts gave {len(rows)} row(s) for {len(compiled)} segment(s)")
+                failures += 1
+            print(f"{engine} ({db.version}): {same} of {len(compiled)} compiled segment(s) give run's recipients; "
+                  f"counts agree for {counted}; not compiled: {len(refused)}")
+            for alias, why in refused:
+                print(f"  not compiled for {engine}: {alias}: {why}")
+        finally:
+            db.close()
+    shutil.rmtree(work, ignore_errors=True)
+    if failures:
+        die(f"{failures} difference(s)")
+
+
+if __name__ == "__main__":
+    main()
