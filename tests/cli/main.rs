@@ -17,4 +17,5 @@ mod robust_load;
 mod robust_run;
 mod robust_yaml;
 mod segments;
+mod sql;
 mod transcripts;

@@ -1,0 +1,112 @@
+//! `audience sql`: the statements of every sample segment for every
+//! dialect, compared byte for byte with tests/golden/sql/DIALECT/, and
+//! parsed by sqlparser in that dialect. After a deliberate change of the
+//! SQL, regenerate them with
+//! `AUDIENCE_BLESS=1 cargo test --test cli sql::` and read the diff.
+//! Running them on real engines is tests/engines/run.sh's work.
+
+use std::path::{Path, PathBuf};
+
+use crate::util::{sample, Work};
+
+const DIALECTS: &[&str] = &["duckdb", "postgres"];
+
+fn golden_dir(dialect: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/sql").join(dialect)
+}
+
+fn sql_files(dir: &Path) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "sql"))
+                .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read_to_string(e.path()).unwrap()))
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+fn compile(w: &Work, dialect: &str) -> Vec<(String, String)> {
+    // Segments SQL cannot express make the status 1; the others are written.
+    w.run(&["sql", "--dialect", dialect, "-o", &format!("sql-{dialect}")]).code(1);
+    sql_files(&w.path(&format!("sql-{dialect}")))
+}
+
+#[test]
+fn the_sql_of_every_sample_segment_is_byte_identical_to_the_golden_one() {
+    let w = sample();
+    for d in DIALECTS {
+        let got = compile(&w, d);
+        assert!(got.len() >= 20, "{d}: only {} statements", got.len());
+        let dir = golden_dir(d);
+        if std::env::var_os("AUDIENCE_BLESS").is_some() {
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            for (name, text) in &got {
+                std::fs::write(dir.join(name), text).unwrap();
+            }
+        }
+        let want = sql_files(&dir);
+        let names = |v: &[(String, String)]| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&got), names(&want), "{d}: the statements written differ from tests/golden/sql/{d}/");
+        for ((name, a), (_, b)) in got.iter().zip(&want) {
+            assert!(a == b, "{d}/{name} differs from its golden file (AUDIENCE_BLESS=1 regenerates them)");
+        }
+    }
+}
+
+#[test]
+fn every_golden_statement_parses_in_its_dialect() {
+    use sqlparser::dialect::{Dialect, DuckDbDialect, PostgreSqlDialect};
+    use sqlparser::parser::Parser;
+    let dialects: [(&str, &dyn Dialect); 2] = [("duckdb", &DuckDbDialect {}), ("postgres", &PostgreSqlDialect {})];
+    let mut parsed = 0;
+    for (name, dialect) in dialects {
+        for (file, text) in sql_files(&golden_dir(name)) {
+            let statements = Parser::parse_sql(dialect, &text).unwrap_or_else(|e| panic!("{name}/{file} does not parse: {e}"));
+            assert_eq!(statements.len(), 1, "{name}/{file}: one statement");
+            parsed += 1;
+        }
+    }
+    assert!(parsed >= 40, "only {parsed} statements parsed");
+}
+
+#[test]
+fn a_segment_sql_cannot_express_is_named_with_its_place_and_the_rest_is_printed() {
+    let w = sample();
+    let out = w.run(&["sql", "--dialect", "postgres", "champions-optin", "loyal-100"]);
+    out.code(1)
+        .stderr_has("segments/champions-optin.yaml:4:15: segment `champions-optin` cannot be compiled for postgres: the RFM field `rfm_class`")
+        .stdout_has("-- segment: loyal-100\nWITH ");
+    assert!(!out.stdout.contains("-- segment: champions-optin"));
+    assert!(out.stdout.trim_end().ends_with(';'));
+}
+
+#[test]
+fn counts_and_materialize_wrap_the_statements() {
+    let w = sample();
+    let out = w.run(&["sql", "--dialect", "duckdb", "--counts", "loyal-100", "gmail"]);
+    out.ok().stdout_has("-- counts\nWITH ");
+    for column in ["\"alias\"", "\"members\"", "\"recipients\"", "\"suppressed\"", "\"no_consent\"", "\"invalid_email\""] {
+        assert!(out.stdout.contains(&format!("AS {column}")), "no column {column}");
+    }
+    assert_eq!(out.stdout.matches("UNION ALL").count(), 1);
+    let out = w.run(&["sql", "--dialect", "duckdb", "--materialize", "aud_", "loyal-100"]);
+    out.ok().stdout_has("-- segment: loyal-100\nCREATE OR REPLACE TABLE \"aud_loyal_100\" AS\nWITH ");
+    let out = w.run(&["sql", "--dialect", "postgres", "--materialize", "aud_", "loyal-100"]);
+    out.ok().stdout_has("DROP TABLE IF EXISTS \"aud_loyal_100\";\nCREATE TABLE \"aud_loyal_100\" AS\nWITH ");
+    w.run(&["sql", "--dialect", "oracle"]).code(2);
+}
+
+#[test]
+fn warehouse_names_the_relations() {
+    let w = sample();
+    let project = w.read("audience.yaml");
+    w.file("audience.yaml", &format!("{project}warehouse:\n  contacts: crm.contacts\n  tables: {{orders: sales.orders}}\n"));
+    let out = w.run(&["sql", "--dialect", "duckdb", "loyal-100"]);
+    out.ok().stdout_has("FROM \"crm\".\"contacts\"").stdout_has("FROM \"sales\".\"orders\"");
+    w.file("audience.yaml", &format!("{project}warehouse:\n  tables: {{ordres: sales.orders}}\n"));
+    w.run(&["check", "--no-data"]).code(1).stderr_has("no table `ordres` under `tables:`").stderr_has("`orders`");
+}
