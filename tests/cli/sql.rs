@@ -76,11 +76,11 @@ fn every_golden_statement_parses_in_its_dialect() {
 #[test]
 fn a_segment_sql_cannot_express_is_named_with_its_place_and_the_rest_is_printed() {
     let w = sample();
-    let out = w.run(&["sql", "--dialect", "postgres", "champions-optin", "loyal-100"]);
+    let out = w.run(&["sql", "--dialect", "postgres", "high-value-cluster", "loyal-100"]);
     out.code(1)
-        .stderr_has("segments/champions-optin.yaml:4:15: segment `champions-optin` cannot be compiled for postgres: the RFM field `rfm_class`")
+        .stderr_has("segments/clusters/high-value-cluster.yaml:6:15: segment `high-value-cluster` cannot be compiled for postgres: the field `cluster`")
         .stdout_has("-- segment: loyal-100\nWITH ");
-    assert!(!out.stdout.contains("-- segment: champions-optin"));
+    assert!(!out.stdout.contains("-- segment: high-value-cluster"));
     assert!(out.stdout.trim_end().ends_with(';'));
 }
 

@@ -126,6 +126,16 @@ class Postgres:
 
 # ---------------------------------------------------------------- comparison
 
+def split_files(out: str, alias: str) -> dict[str, str]:
+    """For a list split in files (`split_by`, `groups`): key -> file stem."""
+    found = {}
+    for f in sorted(glob.glob(os.path.join(out, alias, "*.csv"))):
+        with open(f, newline="", encoding="utf-8-sig") as fh:
+            for r in list(csv.reader(fh))[1:]:
+                found[r[0]] = os.path.splitext(os.path.basename(f))[0]
+    return found
+
+
 def list_keys(out: str, alias: str) -> list[str] | None:
     """The first column of the list `run` wrote (every file of a split)."""
     files = [os.path.join(out, f"{alias}.csv")] + sorted(glob.glob(os.path.join(out, alias, "*.csv")))
@@ -169,7 +179,8 @@ def main() -> None:
             for alias in compiled:
                 sql = open(os.path.join(sql_dir, f"{alias}.sql"), encoding="utf-8").read()
                 try:
-                    got = sorted(str(r[0]) for r in db.query(sql))
+                    rows = db.query(sql)
+                    got = sorted(str(r[0]) for r in rows)
                 except Exception as e:  # noqa: BLE001 - the engine's message is the report
                     print(f"  {engine}: {alias}: the engine refused the statement: {e}")
                     failures += 1
@@ -183,6 +194,12 @@ def main() -> None:
                     print(f"  {engine}: {alias}: {len(got)} keys from SQL, {len(want)} from run; only SQL {only_sql[:5]}, only run {only_run[:5]}")
                     failures += 1
                 else:
+                    # A split list: some column of the SQL must name each key's file.
+                    split = split_files(os.path.join(proj, "out"), alias)
+                    if split and not any(all(str(r[i]) == split[str(r[0])] for r in rows) for i in range(1, len(rows[0]) if rows else 1)):
+                        print(f"  {engine}: {alias}: no column of the SQL gives the file `run` put each key in")
+                        failures += 1
+                        continue
                     same += 1
             # The counts of every compiled segment, in one statement.
             res = sh([aud, "sql", "--dialect", engine, "--counts", *compiled], cwd=proj)

@@ -66,6 +66,8 @@ pub enum Func {
     DatetimeText,
     /// A number rounded to nine decimals.
     Tidy,
+    /// Eight hexadecimal digits read as an unsigned integer.
+    Hex8,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,6 +101,8 @@ pub enum From {
     Cte(String),
     /// `left LEFT JOIN right USING (column)`.
     LeftJoin(Box<From>, Box<From>, String),
+    /// `left CROSS JOIN right` (a one-row right side).
+    Cross(Box<From>, Box<From>),
     Sub(Box<Query>, String),
 }
 
@@ -256,6 +260,11 @@ impl<'d> Printer<'d> {
                 self.from(r);
                 let c = self.ident(col);
                 let _ = write!(self.out, " USING ({c})");
+            }
+            From::Cross(l, r) => {
+                self.from(l);
+                self.out.push_str(" CROSS JOIN ");
+                self.from(r);
             }
             From::Sub(q, alias) => {
                 self.out.push('(');

@@ -74,6 +74,11 @@ pub const DUCKDB: Dialect = Dialect {
             p.expr(&a[0]);
             p.push(", 9)");
         }
+        Func::Hex8 => {
+            p.push("CAST('0x' || ");
+            p.expr(&a[0]);
+            p.push(" AS BIGINT)");
+        }
     },
     materialize: |name, query| format!("CREATE OR REPLACE TABLE {name} AS\n{query}"),
     needs: "nothing: strip_accents and regexp_matches are built in",
@@ -140,6 +145,12 @@ pub const POSTGRES: Dialect = Dialect {
             p.push("CAST(round(CAST(");
             p.expr(&a[0]);
             p.push(" AS NUMERIC), 9) AS DOUBLE PRECISION)");
+        }
+        Func::Hex8 => {
+            // bit(32) to bigint keeps the bits as an unsigned value.
+            p.push("CAST(CAST('x' || ");
+            p.expr(&a[0]);
+            p.push(" AS BIT(32)) AS BIGINT)");
         }
     },
     materialize: |name, query| format!("DROP TABLE IF EXISTS {name};\nCREATE TABLE {name} AS\n{query}"),

@@ -64,6 +64,7 @@ impl Relations {
 
 pub struct Compiler<'a> {
     plan: &'a Plan,
+    project: &'a Project,
     data: &'a Dataset,
     d: &'static Dialect,
     rel: Relations,
@@ -94,8 +95,8 @@ fn agg_cte(table: &str) -> String {
 }
 
 impl<'a> Compiler<'a> {
-    pub fn new(plan: &'a Plan, data: &'a Dataset, _project: &'a Project, d: &'static Dialect, rel: Relations) -> Self {
-        Compiler { plan, data, d, rel, ranks: Default::default() }
+    pub fn new(plan: &'a Plan, data: &'a Dataset, project: &'a Project, d: &'static Dialect, rel: Relations) -> Self {
+        Compiler { plan, project, data, d, rel, ranks: Default::default() }
     }
 
     /// The normalised key of a relation's key column, as `run` normalises it.
@@ -250,7 +251,171 @@ impl<'a> Compiler<'a> {
         let mut items = vec![(col(KEY), KEY.to_string())];
         items.extend(self.data.columns.iter().map(|(n, _)| (col(n), n.clone())));
         items.extend(feature_items);
-        ctes.push((FEATURES.into(), Select { items, from: Some(joined), ..Select::default() }));
+        match self.plan.rfm {
+            None => ctes.push((FEATURES.into(), Select { items, from: Some(joined), ..Select::default() })),
+            Some(inputs) => {
+                ctes.push(("__f0".into(), Select { items, from: Some(joined), ..Select::default() }));
+                self.rfm(ctes, inputs)?;
+                ctes.push((
+                    FEATURES.into(),
+                    Select {
+                        star: true,
+                        from: Some(From::LeftJoin(Box::new(From::Cte("__f0".into())), Box::new(From::Cte("__rfm".into())), KEY.into())),
+                        ..Select::default()
+                    },
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// RFM as R's `rfm` package scores it (section 6): type-7 quantiles
+    /// computed from row numbers (every engine can), cut points one above
+    /// them, bins by range, classes in order.
+    fn rfm(&self, ctes: &mut Vec<(String, Select)>, inputs: crate::plan::RfmInputs) -> R<()> {
+        let cfg = crate::backend::polars::rfm::config(self.project).map_err(|e| unsupported(format!("{e}"), None))?;
+        let freq = cast(col(&agg_col(inputs.frequency)), Type::Double);
+        let money = cast(col(&agg_col(inputs.monetary)), Type::Double);
+        let has = bin(freq.clone(), ">", Expr::Float(0.0));
+        let recency =
+            case(has.clone(), cast(func(Func::DaysBetween, vec![col(&agg_col(inputs.last_date)), Expr::Date(self.plan.as_of)]), Type::Double), Expr::Null);
+        const DIMS: [&str; 3] = ["r", "f", "m"];
+        ctes.push((
+            "__rfm_v".into(),
+            Select {
+                items: vec![(col(KEY), KEY.into()), (has, "has".into()), (recency, "r".into()), (freq, "f".into()), (money, "m".into())],
+                from: Some(From::Cte("__f0".into())),
+                ..Select::default()
+            },
+        ));
+        let counts = crate::rfm::bin_counts(&cfg);
+        // Per dimension: its cut points, and the lowest and highest value.
+        let mut cut_items: Vec<(Expr, String)> = Vec::new();
+        for (d, dim) in DIMS.iter().enumerate() {
+            let scored = || Select { from: Some(From::Cte("__rfm_v".into())), filter: Some(not(is_null(col("r")))), ..Select::default() };
+            cut_items.push((Expr::Func("min", vec![col(dim)]), format!("{dim}_min")));
+            cut_items.push((Expr::Func("max", vec![col(dim)]), format!("{dim}_max")));
+            match &cfg.thresholds {
+                Some(t) => {
+                    for (i, c) in t[d].iter().enumerate() {
+                        cut_items.push((Expr::Func("min", vec![Expr::Float(*c)]), format!("{dim}_cut{i}")));
+                    }
+                }
+                None => {
+                    let bins = cfg.bins[d].max(1);
+                    let step = 1.0 / bins as f64;
+                    let sorted = format!("__rfm_{dim}");
+                    let order = vec![Order::asc(col(dim))];
+                    let mut s = scored();
+                    s.items = vec![
+                        (col(dim), "v".into()),
+                        (Expr::Over { func: Box::new(Expr::Func("row_number", vec![])), partition: vec![], order }, "rn".into()),
+                        (Expr::Over { func: Box::new(Expr::CountStar), partition: vec![], order: vec![] }, "n".into()),
+                    ];
+                    ctes.push((sorted.clone(), s));
+                    let mut q_items = Vec::new();
+                    for i in 1..bins {
+                        let p = i as f64 * step;
+                        let index = bin(Expr::Float(1.0), "+", bin(cast(bin(col("n"), "-", Expr::Int(1)), Type::Double), "*", Expr::Float(p)));
+                        let lo = Expr::Func("floor", vec![index.clone()]);
+                        let hi = Expr::Func("least", vec![Expr::Func("ceil", vec![index.clone()]), cast(col("n"), Type::Double)]);
+                        let at = |k: Expr| Expr::Func("max", vec![masked(bin(cast(col("rn"), Type::Double), "=", k), col("v"))]);
+                        q_items.push((Expr::Func("max", vec![index]), format!("{dim}_idx{i}")));
+                        q_items.push((at(lo), format!("{dim}_lo{i}")));
+                        q_items.push((at(hi), format!("{dim}_hi{i}")));
+                    }
+                    if !q_items.is_empty() {
+                        ctes.push((format!("__rfm_q{dim}"), Select { items: q_items, from: Some(From::Cte(sorted)), ..Select::default() }));
+                    }
+                }
+            }
+        }
+        // The quantile of R's type 7 from idx, x_lo and x_hi, plus 1.
+        let mut from = From::Cte("__rfm_v".into());
+        let mut cuts_select: Vec<(Expr, String)> = Vec::new();
+        for (d, dim) in DIMS.iter().enumerate() {
+            if cfg.thresholds.is_none() && cfg.bins[d].max(1) > 1 {
+                from = From::Cross(Box::new(from), Box::new(From::Cte(format!("__rfm_q{dim}"))));
+                for i in 1..cfg.bins[d].max(1) {
+                    let (idx, lo, hi) = (col(&format!("{dim}_idx{i}")), col(&format!("{dim}_lo{i}")), col(&format!("{dim}_hi{i}")));
+                    let h = bin(idx.clone(), "-", Expr::Func("floor", vec![idx.clone()]));
+                    let between = bin(bin(bin(Expr::Float(1.0), "-", h.clone()), "*", lo.clone()), "+", bin(h, "*", hi.clone()));
+                    let q = Expr::Case(
+                        vec![(Expr::And(vec![bin(idx.clone(), ">", Expr::Func("floor", vec![idx])), bin(hi, "<>", lo.clone())]), between)],
+                        Some(Box::new(lo)),
+                    );
+                    cuts_select.push((bin(q, "+", Expr::Float(1.0)), format!("{dim}_cut{}", i - 1)));
+                }
+            }
+        }
+        // Bounds of every dimension over the scored contacts, and threshold cuts.
+        ctes.push((
+            "__rfm_b".into(),
+            Select { items: cut_items, from: Some(From::Cte("__rfm_v".into())), filter: Some(not(is_null(col("r")))), ..Select::default() },
+        ));
+        from = From::Cross(Box::new(from), Box::new(From::Cte("__rfm_b".into())));
+        let mut items: Vec<(Expr, String)> =
+            vec![(col(KEY), KEY.into()), (col("has"), "has".into()), (col("r"), "r".into()), (col("f"), "f".into()), (col("m"), "m".into())];
+        for (dim, _) in DIMS.iter().zip(0..) {
+            items.push((col(&format!("{dim}_min")), format!("{dim}_min")));
+            items.push((col(&format!("{dim}_max")), format!("{dim}_max")));
+        }
+        for (d, dim) in DIMS.iter().enumerate() {
+            let n_cuts = counts[d].saturating_sub(1) as usize;
+            for i in 0..n_cuts {
+                let name = format!("{dim}_cut{i}");
+                let e = cuts_select.iter().find(|(_, n)| *n == name).map(|(e, _)| e.clone()).unwrap_or_else(|| col(&name));
+                items.push((e, name));
+            }
+        }
+        ctes.push(("__rfm_c".into(), Select { items, from: Some(from), ..Select::default() }));
+        // Bins: the last whose [lower, upper) holds the value, else the top.
+        let mut scores: Vec<(Expr, String)> = vec![(col(KEY), KEY.into())];
+        let mut score_cols = Vec::new();
+        for (d, dim) in DIMS.iter().enumerate() {
+            let n = counts[d] as usize;
+            let lower = |k: usize| if k == 0 { col(&format!("{dim}_min")) } else { col(&format!("{dim}_cut{}", k - 1)) };
+            let upper = |k: usize| if k + 1 == n { bin(col(&format!("{dim}_max")), "+", Expr::Float(1.0)) } else { col(&format!("{dim}_cut{k}")) };
+            let arms: Vec<(Expr, Expr)> = (0..n)
+                .rev()
+                .map(|k| {
+                    let b = k as i64 + 1;
+                    let score = if d == 0 { n as i64 + 1 - b } else { b };
+                    (Expr::And(vec![bin(lower(k), "<=", col(dim)), bin(col(dim), "<", upper(k))]), Expr::Int(score))
+                })
+                .collect();
+            let top = if d == 0 { 1 } else { n as i64 };
+            let e = case(is_null(col("r")), Expr::Null, Expr::Case(arms, Some(Box::new(Expr::Int(top)))));
+            let name = ["rfm_recency", "rfm_frequency", "rfm_monetary"][d];
+            scores.push((e, name.into()));
+            score_cols.push(name);
+        }
+        scores.push((col("has"), "__has".into()));
+        ctes.push(("__rfm_s".into(), Select { items: scores, from: Some(From::Cte("__rfm_c".into())), ..Select::default() }));
+        let within = |c: &str, (lo, hi): (u32, u32)| Expr::And(vec![bin(col(c), ">=", Expr::Int(lo.into())), bin(col(c), "<=", Expr::Int(hi.into()))]);
+        let mut arms =
+            vec![(not(col("__has")), Expr::Str(crate::rfm::NO_PURCHASE.into())), (is_null(col("rfm_recency")), Expr::Str(crate::rfm::OTHERS.into()))];
+        for c in &cfg.classes {
+            arms.push((Expr::And(vec![within("rfm_recency", c.r), within("rfm_frequency", c.f), within("rfm_monetary", c.m)]), Expr::Str(c.name.clone())));
+        }
+        let class = Expr::Case(arms, Some(Box::new(Expr::Str(crate::rfm::OTHERS.into()))));
+        let text = |c: &str| cast(col(c), Type::Text);
+        let score_text = bin(bin(text("rfm_recency"), "||", text("rfm_frequency")), "||", text("rfm_monetary"));
+        ctes.push((
+            "__rfm".into(),
+            Select {
+                items: vec![
+                    (col(KEY), KEY.into()),
+                    (col("rfm_recency"), "rfm_recency".into()),
+                    (col("rfm_frequency"), "rfm_frequency".into()),
+                    (col("rfm_monetary"), "rfm_monetary".into()),
+                    (score_text, "rfm_score".into()),
+                    (class, "rfm_class".into()),
+                ],
+                from: Some(From::Cte("__rfm_s".into())),
+                ..Select::default()
+            },
+        ));
         Ok(())
     }
 
@@ -272,7 +437,7 @@ impl<'a> Compiler<'a> {
                 case(bin(n.clone(), ">", Expr::Int(0)), func(Func::Tidy, vec![bin(col(&agg_col(*total)), "/", cast(n, Type::Double))]), Expr::Null)
             }
             Operand::DaysSince(last) => cast(func(Func::DaysBetween, vec![col(&agg_col(*last)), Expr::Date(self.plan.as_of)]), Type::BigInt),
-            Operand::Rfm(name) => return Err(unsupported(format!("the RFM field `{name}` is not compiled to SQL yet"), Some(name))),
+            Operand::Rfm(name) => col(name),
             Operand::Cluster => return Err(unsupported("the field `cluster` comes from a model `audience` fits; it has no SQL form", Some("cluster"))),
         })
     }
@@ -494,6 +659,23 @@ impl<'a> Compiler<'a> {
         }
     }
 
+    /// The contact's test group, by the MD5 rule of [`crate::groups`]: the
+    /// first eight hex digits of MD5("salt:key") modulo 10,000 pick the
+    /// first group whose running share exceeds them.
+    fn group(&self, s: &SegmentPlan) -> Expr {
+        let salted = bin(Expr::Str(format!("{}:", s.groups_salt)), "||", col(KEY));
+        let digits = Expr::Func("substr", vec![Expr::Func("md5", vec![salted]), Expr::Int(1), Expr::Int(8)]);
+        let bucket = Expr::Func("mod", vec![func(Func::Hex8, vec![digits]), Expr::Int(10_000)]);
+        let mut sum = 0i64;
+        let mut arms = Vec::new();
+        for g in &s.groups {
+            sum += i64::from(g.basis_points);
+            arms.push((bin(bucket.clone(), "<", Expr::Int(sum)), Expr::Str(g.name.clone())));
+        }
+        let last = s.groups.last().map(|g| Expr::Str(g.name.clone())).unwrap_or(Expr::Null);
+        Expr::Case(arms, Some(Box::new(last)))
+    }
+
     /// The statement of one segment's recipients, with its list columns.
     pub fn segment(&self, s: &SegmentPlan) -> R<String> {
         self.ranks.borrow_mut().clear();
@@ -514,7 +696,7 @@ impl<'a> Compiler<'a> {
                         ColumnValue::Phone => {
                             return Err(unsupported(format!("the list column `{}` holds E.164 numbers, which SQL cannot normalise", c.header), None))
                         }
-                        ColumnValue::Group => return Err(unsupported("test groups (`export.groups`) are not compiled to SQL yet", None)),
+                        ColumnValue::Group => self.group(s),
                         ColumnValue::Json(_) | ColumnValue::Joined(_) => {
                             return Err(unsupported(
                                 format!("the list column `{}` (a preset's JSON or joined text) is not compiled to SQL yet", c.header),
