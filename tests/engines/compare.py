@@ -152,6 +152,8 @@ def list_keys(out: str, alias: str) -> list[str] | None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("engines", nargs="+", choices=["duckdb", "postgres"])
+    ap.add_argument("--random", type=int, default=300, help="random segments added to the sample's (default 300)")
+    ap.add_argument("--seed", type=int, default=20261203)
     ap.add_argument("--audience", default=os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(REPO, "target")), "debug", "audience"))
     args = ap.parse_args()
     aud = os.path.abspath(args.audience)
@@ -164,6 +166,17 @@ def main() -> None:
     for p in ("audience.yaml", "segments", "sample-data"):
         src = os.path.join(REPO, p)
         (shutil.copytree if os.path.isdir(src) else shutil.copy)(src, os.path.join(proj, p))
+    if args.random:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import random_segments
+        rel0 = os.path.join(work, "rel-catalogue")
+        sh([aud, "sql", "--dialect", "duckdb", "loyal-100", "--relations", rel0], cwd=proj)
+        fields = json.loads(sh([aud, "fields", "--format", "json"], cwd=proj).stdout)
+        cat = random_segments.Catalogue(fields, rel0)
+        random_segments.write(os.path.join(proj, "segments", "random"), cat, args.random, args.seed)
+        check = sh([aud, "check"], cwd=proj, ok=(0, 1))
+        if check.returncode != 0:
+            die(f"the random segments (seed {args.seed}) do not pass `audience check`: a generator bug\n{check.stderr[-4000:]}")
     sh([aud, "run"], cwd=proj)
     counts = {c["alias"]: c for c in json.loads(sh([aud, "count", "--format", "json"], cwd=proj).stdout)}
     failures = 0
@@ -216,7 +229,9 @@ def main() -> None:
             if len(rows) != len(compiled):
                 print(f"  {engine}: --counts gave {len(rows)} row(s) for {len(compiled)} segment(s)")
                 failures += 1
-            print(f"{engine} ({db.version}): {same} of {len(compiled)} compiled segment(s) give run's recipients; "
+            randoms = sum(1 for a in compiled if a.startswith("random-"))
+            print(f"{engine} ({db.version}): {same} of {len(compiled)} compiled segment(s) give run's recipients "
+                  f"({len(compiled) - randoms} of the sample's, {randoms} random with seed {args.seed}); "
                   f"counts agree for {counted}; not compiled: {len(refused)}")
             for alias, why in refused:
                 print(f"  not compiled for {engine}: {alias}: {why}")

@@ -84,6 +84,10 @@ pub const DUCKDB: Dialect = Dialect {
     needs: "nothing: strip_accents and regexp_matches are built in",
 };
 
+/// The combining marks (accents) PostgreSQL's folding removes: the blocks
+/// of combining diacritics of the Latin, Greek and Cyrillic scripts.
+const PG_MARKS: &str = "[\\u0300-\\u036f\\u1ab0-\\u1aff\\u1dc0-\\u1dff\\u20d0-\\u20ff\\ufe20-\\ufe2f]";
+
 pub const POSTGRES: Dialect = Dialect {
     name: "postgres",
     quote: ('"', '"'),
@@ -96,12 +100,19 @@ pub const POSTGRES: Dialect = Dialect {
         Type::Date => "DATE",
     },
     func: |p, f, a| match f {
+        // Decomposed (NFD), then the combining marks removed: the fold of
+        // section 8 exactly, where contrib's `unaccent` also rewrites
+        // dashes, quotes and ligatures.
         Func::Fold => {
-            p.push("unaccent(");
+            p.push("regexp_replace(normalize(");
             p.call("lower", a);
-            p.push(")");
+            p.push(&format!(", NFD), '{PG_MARKS}', '', 'g')"));
         }
-        Func::StripAccents => p.call("unaccent", a),
+        Func::StripAccents => {
+            p.push("regexp_replace(normalize(");
+            p.expr(&a[0]);
+            p.push(&format!(", NFD), '{PG_MARKS}', '', 'g')"));
+        }
         Func::StartsWith => p.call("starts_with", a),
         Func::EndsWith => {
             // right(text, length(suffix)) = suffix
@@ -154,7 +165,7 @@ pub const POSTGRES: Dialect = Dialect {
         }
     },
     materialize: |name, query| format!("DROP TABLE IF EXISTS {name};\nCREATE TABLE {name} AS\n{query}"),
-    needs: "the contrib extension unaccent, once per database: CREATE EXTENSION IF NOT EXISTS unaccent;",
+    needs: "PostgreSQL 13 or later (normalize) with a UTF8 database; no extension",
 };
 
 pub fn by_name(name: &str) -> Option<&'static Dialect> {

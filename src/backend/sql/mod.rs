@@ -207,8 +207,9 @@ impl<'a> Compiler<'a> {
                             Agg::First | Agg::Last => {
                                 let date = date.unwrap_or_default();
                                 let name = format!("__pick{i}");
-                                let order = if *agg == Agg::First { Order::asc(date_of(date)) } else { Order::desc(date_of(date)) };
-                                // Ties on the date: the first row by every column in header order.
+                                // By the date column as it is (a timestamp to the second),
+                                // as `run` sorts; ties: the first row by every column in header order.
+                                let order = if *agg == Agg::First { Order::asc(col(date)) } else { Order::desc(col(date)) };
                                 let mut order = vec![order];
                                 order.extend(t.columns.iter().filter(|(n, _)| n != KEY && n != crate::load::ROW).map(|(n, _)| Order::asc(col(n))));
                                 let picked = Select {

@@ -14,7 +14,7 @@ WITH "__ranked" AS (
   FROM "tickets"
 ),
 "__agg_tickets" AS (
-  SELECT "__key" AS "__key", count(CASE WHEN ((coalesce((unaccent(lower("event")) = 'festival lumieres 2025'), FALSE) AND coalesce((unaccent(lower("status")) = 'scanned'), FALSE))) THEN 1 END) AS "__raw0"
+  SELECT "__key" AS "__key", count(CASE WHEN ((coalesce((regexp_replace(normalize(lower("event"), NFD), '[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]', '', 'g') = 'festival lumieres 2025'), FALSE) AND coalesce((regexp_replace(normalize(lower("status"), NFD), '[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]', '', 'g') = 'scanned'), FALSE))) THEN 1 END) AS "__raw0"
   FROM "__rows_tickets"
   GROUP BY "__key"
 ),
