@@ -43,6 +43,10 @@ pub enum TableFormat {
 pub enum SqlDialect {
     Duckdb,
     Postgres,
+    Spark,
+    Clickhouse,
+    Bigquery,
+    Snowflake,
 }
 
 impl SqlDialect {
@@ -50,6 +54,10 @@ impl SqlDialect {
         match self {
             SqlDialect::Duckdb => "duckdb",
             SqlDialect::Postgres => "postgres",
+            SqlDialect::Spark => "spark",
+            SqlDialect::Clickhouse => "clickhouse",
+            SqlDialect::Bigquery => "bigquery",
+            SqlDialect::Snowflake => "snowflake",
         }
     }
 }

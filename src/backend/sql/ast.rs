@@ -68,6 +68,12 @@ pub enum Func {
     Tidy,
     /// Eight hexadecimal digits read as an unsigned integer.
     Hex8,
+    /// Unicode lower case.
+    Lower,
+    /// MD5 of a text as 32 lower-case hex digits.
+    Md5Hex,
+    /// The remainder of a non-negative integer division.
+    Mod,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,6 +135,16 @@ impl Query {
     }
 }
 
+/// Words a bare name must not be (the reserved words of the dialects
+/// that leave names bare, and of SQL).
+const RESERVED: &[&str] = &[
+    "all", "alter", "and", "any", "as", "between", "by", "case", "cast", "check", "column", "connect", "create", "cross", "current", "date", "delete",
+    "distinct", "drop", "else", "end", "exists", "false", "following", "for", "from", "full", "grant", "group", "having", "ilike", "in", "increment",
+    "inner", "insert", "intersect", "into", "is", "join", "lateral", "left", "like", "limit", "minus", "natural", "not", "null", "of", "on", "or",
+    "order", "qualify", "regexp", "revoke", "right", "rlike", "row", "rows", "sample", "select", "set", "some", "start", "table", "tablesample",
+    "then", "to", "trigger", "true", "try_cast", "union", "unique", "update", "using", "values", "when", "whenever", "where", "with", "window",
+];
+
 /// Prints SQL for one dialect.
 pub struct Printer<'d> {
     pub d: &'d Dialect,
@@ -146,6 +162,12 @@ impl<'d> Printer<'d> {
     }
 
     pub fn ident(&self, name: &str) -> String {
+        let plain = name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+            && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && !RESERVED.contains(&name);
+        if self.d.bare_names && plain {
+            return name.to_string();
+        }
         let (open, close) = self.d.quote;
         let escaped = name.replace(close, &format!("{close}{close}"));
         format!("{open}{escaped}{close}")

@@ -107,7 +107,7 @@ impl<'a> Compiler<'a> {
         };
         let trimmed = Expr::Func("trim", vec![text]);
         if self.data.email_key {
-            Expr::Func("lower", vec![trimmed])
+            func(Func::Lower, vec![trimmed])
         } else {
             trimmed
         }
@@ -665,8 +665,8 @@ impl<'a> Compiler<'a> {
     /// first group whose running share exceeds them.
     fn group(&self, s: &SegmentPlan) -> Expr {
         let salted = bin(Expr::Str(format!("{}:", s.groups_salt)), "||", col(KEY));
-        let digits = Expr::Func("substr", vec![Expr::Func("md5", vec![salted]), Expr::Int(1), Expr::Int(8)]);
-        let bucket = Expr::Func("mod", vec![func(Func::Hex8, vec![digits]), Expr::Int(10_000)]);
+        let digits = Expr::Func("substr", vec![func(Func::Md5Hex, vec![salted]), Expr::Int(1), Expr::Int(8)]);
+        let bucket = func(Func::Mod, vec![func(Func::Hex8, vec![digits]), Expr::Int(10_000)]);
         let mut sum = 0i64;
         let mut arms = Vec::new();
         for g in &s.groups {
@@ -752,6 +752,7 @@ impl<'a> Compiler<'a> {
     fn print(&self, q: &Query) -> String {
         let mut p = Printer::new(self.d);
         p.query(q);
+        p.push(self.d.suffix);
         p.finish()
     }
 

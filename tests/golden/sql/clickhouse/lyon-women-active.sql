@@ -1,0 +1,24 @@
+-- segment: lyon-women-active
+WITH "__ranked" AS (
+  SELECT lowerUTF8(trim("email")) AS "__key", lowerUTF8(trim("email")) AS "email", "first_name" AS "first_name", "last_name" AS "last_name", "civility" AS "civility", "birth_date" AS "birth_date", "postal_code" AS "postal_code", "city" AS "city", "region" AS "region", "country" AS "country", "language" AS "language", "device" AS "device", "newsletter" AS "newsletter", "signup_date" AS "signup_date", "last_activity" AS "last_activity", "mobile" AS "mobile", "sms_optin" AS "sms_optin", row_number() OVER (PARTITION BY lowerUTF8(trim("email")) ORDER BY "email" ASC NULLS LAST, "first_name" ASC NULLS LAST, "last_name" ASC NULLS LAST, "civility" ASC NULLS LAST, "birth_date" ASC NULLS LAST, "postal_code" ASC NULLS LAST, "city" ASC NULLS LAST, "region" ASC NULLS LAST, "country" ASC NULLS LAST, "language" ASC NULLS LAST, "device" ASC NULLS LAST, "newsletter" ASC NULLS LAST, "signup_date" ASC NULLS LAST, "last_activity" ASC NULLS LAST, "mobile" ASC NULLS LAST, "sms_optin" ASC NULLS LAST) AS "__rn"
+  FROM "contacts"
+  WHERE ((NOT (lowerUTF8(trim("email")) IS NULL)) AND (lowerUTF8(trim("email")) <> ''))
+),
+"__c" AS (
+  SELECT "__key" AS "__key", "email" AS "email", "first_name" AS "first_name", "last_name" AS "last_name", "civility" AS "civility", "birth_date" AS "birth_date", "postal_code" AS "postal_code", "city" AS "city", "region" AS "region", "country" AS "country", "language" AS "language", "device" AS "device", "newsletter" AS "newsletter", "signup_date" AS "signup_date", "last_activity" AS "last_activity", "mobile" AS "mobile", "sms_optin" AS "sms_optin"
+  FROM "__ranked"
+  WHERE ("__rn" = 1)
+),
+"__f" AS (
+  SELECT "__key" AS "__key", "email" AS "email", "first_name" AS "first_name", "last_name" AS "last_name", "civility" AS "civility", "birth_date" AS "birth_date", "postal_code" AS "postal_code", "city" AS "city", "region" AS "region", "country" AS "country", "language" AS "language", "device" AS "device", "newsletter" AS "newsletter", "signup_date" AS "signup_date", "last_activity" AS "last_activity", "mobile" AS "mobile", "sms_optin" AS "sms_optin"
+  FROM "__c"
+),
+"__g" AS (
+  SELECT *
+  FROM "__f"
+)
+SELECT "email" AS "email", "first_name" AS "first_name", "last_name" AS "last_name", "civility" AS "civility", "birth_date" AS "birth_date", "postal_code" AS "postal_code", "city" AS "city", "region" AS "region", "country" AS "country", "language" AS "language", "device" AS "device", "newsletter" AS "newsletter", "signup_date" AS "signup_date", "last_activity" AS "last_activity", "mobile" AS "mobile", "sms_optin" AS "sms_optin"
+FROM "__g"
+WHERE ((coalesce((replaceRegexpAll(normalizeUTF8NFD(lowerUTF8("civility")), '\\p{M}', '') = 'mme'), FALSE) AND coalesce((replaceRegexpAll(normalizeUTF8NFD(lowerUTF8("city")), '\\p{M}', '') = 'lyon'), FALSE) AND coalesce(((toDate("last_activity") >= toDate('2025-10-31')) AND (toDate("last_activity") <= toDate('2025-11-30'))), FALSE)) AND (NOT coalesce(("__key" IN ('anaismuller@hotmail.fr', 'lina.dupont@orange.fr', 'veroniquenoel@free.fr', 'l.lecomte@gmail.com', 'thomas.michel@orange.fr', 'j.guillaume@free.fr', 'duval.lucie@bluewin.ch', 'grousseau@orange.fr', 'isabelle.pelletier79@orange.fr', 'j.berger@gmail.com', 'raphael.lebrun@sfr.fr', 'eric_royer@yahoo.fr', 'r.faure@gmail', 'karim.saint-martin@gmail.com', 'lroyer@yahoo.fr', 'pauline.meyer@gmail.com', 'herve.rolland.gmail.com', 'bboyer@hotmail.fr', 'bastienhubert@live.fr', 'moniquebrunet@gmail.com', 'llacroix@bbox.fr', 'omorin@outlook.fr', 'sophie.nicolas@orange.fr', 'genevieverichard@gmail', 'lina.lemaitre@wanadoo.fr', 'emma.richard@icloud.com', 'nathalie.perez@wanadoo.fr', 'fguerin@gmail', 'patrickcaron@gmx.ch', 'fabrice.prevost@gmail.com', 'anais_thomas@icloud.com.', 'vidal.anne-sophie@gmail.com', 'loic_leroux@sfr.fr', 'claire.jacquet@yahoo.fr', 'catherine.aubry@gmail.com', 'nadia.picard@orange.fr', 'yves.fleury@yahoo.fr', 'sylvie.renaud64@hotmail.com', 'diallo.herve@wanadoo.fr', 'bernard.lefebvre@laposte.net', 'christine.thomas83@gmail.com', 'a.deschamps@free.fr', 'kevin.marty@free.fr', 'etienne_rodriguez@yahoo.fr', 'lea.rolland@web.de', 'abrunet@orange.fr', 'nicolas.poirier@gmail.com', 'stephanie.riviere980@gmail.com', 'leger.raphael@laposte.net', 'lina.saint-martin@hotmail.fr', 'catherine.bertrand@gmail.com', 'christineleclerc@yahoo.fr', 'theo.breton@free.fr', 'lina.barbier@sfr.fr', 'monique.maillard@outlook.fr', 'louis.leger@gmail.com', 'valerieleclerc@gmail.com')), FALSE)) AND coalesce(((replaceRegexpAll(normalizeUTF8NFD(lowerUTF8(trim("newsletter"))), '\\p{M}', '') IN ('true', '1', 'yes', 'y', 'oui', 'o', 'vrai', 'x'))), FALSE) AND coalesce(match("__key", '^[^@\\s]+@[^@\\s.]+(\\.[^@\\s.]+)+$'), FALSE))
+ORDER BY "__key" ASC NULLS LAST
+SETTINGS join_use_nulls = 1;

@@ -1,0 +1,33 @@
+-- segment: loyal-mailchimp
+WITH __ranked AS (
+  SELECT lower(trim(email)) AS __key, lower(trim(email)) AS email, first_name AS first_name, last_name AS last_name, civility AS civility, birth_date AS birth_date, postal_code AS postal_code, city AS city, region AS region, country AS country, language AS language, device AS device, newsletter AS newsletter, signup_date AS signup_date, last_activity AS last_activity, mobile AS mobile, sms_optin AS sms_optin, row_number() OVER (PARTITION BY lower(trim(email)) ORDER BY email ASC NULLS LAST, first_name ASC NULLS LAST, last_name ASC NULLS LAST, civility ASC NULLS LAST, birth_date ASC NULLS LAST, postal_code ASC NULLS LAST, city ASC NULLS LAST, region ASC NULLS LAST, country ASC NULLS LAST, language ASC NULLS LAST, device ASC NULLS LAST, newsletter ASC NULLS LAST, signup_date ASC NULLS LAST, last_activity ASC NULLS LAST, mobile ASC NULLS LAST, sms_optin ASC NULLS LAST) AS __rn
+  FROM contacts
+  WHERE ((NOT (lower(trim(email)) IS NULL)) AND (lower(trim(email)) <> ''))
+),
+__c AS (
+  SELECT __key AS __key, email AS email, first_name AS first_name, last_name AS last_name, civility AS civility, birth_date AS birth_date, postal_code AS postal_code, city AS city, region AS region, country AS country, language AS language, device AS device, newsletter AS newsletter, signup_date AS signup_date, last_activity AS last_activity, mobile AS mobile, sms_optin AS sms_optin
+  FROM __ranked
+  WHERE (__rn = 1)
+),
+__rows_orders AS (
+  SELECT lower(trim(email)) AS __key, order_id AS order_id, email AS email, event AS event, edition_date AS edition_date, tariff AS tariff, status AS status, point_of_sale AS point_of_sale, promo_code AS promo_code, amount AS amount, ordered_at AS ordered_at
+  FROM orders
+  WHERE (NOT coalesce((translate(lower(status), 'àáâãäåçèéêëìíîïñòóôõöùúûüýÿāăąćĉċčďēĕėęěĝğġģĥĩīĭįĵķĺļľńņňōŏőŕŗřśŝşšţťũūŭůűųŵŷźżžơưǎǐǒǔǖǘǚǜǟǡǣǧǩǫǭǯǰǵǹǻǽǿȁȃȅȇȉȋȍȏȑȓȕȗșțȟȧȩȫȭȯȱȳʹΐάέήίΰϊϋόύώϓϔйѐёѓїќѝўѷӂӑӓӗӛӝӟӣӥӧӫӭӯӱӳӵӹḁḃḅḇḉḋḍḏḑḓḕḗḙḛḝḟḡḣḥḧḩḫḭḯḱḳḵḷḹḻḽḿṁṃṅṇṉṋṍṏṑṓṕṗṙṛṝṟṡṣṥṧṩṫṭṯṱṳṵṷṹṻṽṿẁẃẅẇẉẋẍẏẑẓẕẖẗẘẙẛạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ', 'aaaaaaceeeeiiiinooooouuuuyyaaaccccdeeeeegggghiiiijklllnnnooorrrssssttuuuuuuwyzzzouaiouuuuuaaægkooʒjgnaæøaaeeiioorruusthaeooooyʹιαεηιυιυουωϒϒиеегікиуѵжааеәжзииоөэууучыabbbcdddddeeeeefghhhhhiikkkllllmmmnnnnoooopprrrrsssssttttuuuuuvvwwwwwxxyzzzhtwyſaaaaaaaaaaaaeeeeeeeeiioooooooooooouuuuuuuyyyy') IN ('refunded', 'not validated')), FALSE))
+),
+__agg_orders AS (
+  SELECT __key AS __key, (count(DISTINCT order_id) + count(CASE WHEN ((order_id IS NULL)) THEN 1 END)) AS __raw0, round(sum(CAST(amount AS DOUBLE)), 9) AS __raw1
+  FROM __rows_orders
+  GROUP BY __key
+),
+__f AS (
+  SELECT __key AS __key, email AS email, first_name AS first_name, last_name AS last_name, civility AS civility, birth_date AS birth_date, postal_code AS postal_code, city AS city, region AS region, country AS country, language AS language, device AS device, newsletter AS newsletter, signup_date AS signup_date, last_activity AS last_activity, mobile AS mobile, sms_optin AS sms_optin, coalesce(__raw0, 0) AS __a0, coalesce(__raw1, 0) AS __a1
+  FROM __c LEFT JOIN __agg_orders USING (__key)
+),
+__g AS (
+  SELECT *
+  FROM __f
+)
+SELECT email AS "Email Address", first_name AS "First Name", last_name AS "Last Name", city AS city
+FROM __g
+WHERE ((coalesce((CAST(__a0 AS DOUBLE) >= 2.0), FALSE) AND coalesce((CAST(__a1 AS DOUBLE) > 100.0), FALSE)) AND (NOT coalesce((__key IN ('anaismuller@hotmail.fr', 'lina.dupont@orange.fr', 'veroniquenoel@free.fr', 'l.lecomte@gmail.com', 'thomas.michel@orange.fr', 'j.guillaume@free.fr', 'duval.lucie@bluewin.ch', 'grousseau@orange.fr', 'isabelle.pelletier79@orange.fr', 'j.berger@gmail.com', 'raphael.lebrun@sfr.fr', 'eric_royer@yahoo.fr', 'r.faure@gmail', 'karim.saint-martin@gmail.com', 'lroyer@yahoo.fr', 'pauline.meyer@gmail.com', 'herve.rolland.gmail.com', 'bboyer@hotmail.fr', 'bastienhubert@live.fr', 'moniquebrunet@gmail.com', 'llacroix@bbox.fr', 'omorin@outlook.fr', 'sophie.nicolas@orange.fr', 'genevieverichard@gmail', 'lina.lemaitre@wanadoo.fr', 'emma.richard@icloud.com', 'nathalie.perez@wanadoo.fr', 'fguerin@gmail', 'patrickcaron@gmx.ch', 'fabrice.prevost@gmail.com', 'anais_thomas@icloud.com.', 'vidal.anne-sophie@gmail.com', 'loic_leroux@sfr.fr', 'claire.jacquet@yahoo.fr', 'catherine.aubry@gmail.com', 'nadia.picard@orange.fr', 'yves.fleury@yahoo.fr', 'sylvie.renaud64@hotmail.com', 'diallo.herve@wanadoo.fr', 'bernard.lefebvre@laposte.net', 'christine.thomas83@gmail.com', 'a.deschamps@free.fr', 'kevin.marty@free.fr', 'etienne_rodriguez@yahoo.fr', 'lea.rolland@web.de', 'abrunet@orange.fr', 'nicolas.poirier@gmail.com', 'stephanie.riviere980@gmail.com', 'leger.raphael@laposte.net', 'lina.saint-martin@hotmail.fr', 'catherine.bertrand@gmail.com', 'christineleclerc@yahoo.fr', 'theo.breton@free.fr', 'lina.barbier@sfr.fr', 'monique.maillard@outlook.fr', 'louis.leger@gmail.com', 'valerieleclerc@gmail.com')), FALSE)) AND coalesce(((translate(lower(trim(newsletter)), 'àáâãäåçèéêëìíîïñòóôõöùúûüýÿāăąćĉċčďēĕėęěĝğġģĥĩīĭįĵķĺļľńņňōŏőŕŗřśŝşšţťũūŭůűųŵŷźżžơưǎǐǒǔǖǘǚǜǟǡǣǧǩǫǭǯǰǵǹǻǽǿȁȃȅȇȉȋȍȏȑȓȕȗșțȟȧȩȫȭȯȱȳʹΐάέήίΰϊϋόύώϓϔйѐёѓїќѝўѷӂӑӓӗӛӝӟӣӥӧӫӭӯӱӳӵӹḁḃḅḇḉḋḍḏḑḓḕḗḙḛḝḟḡḣḥḧḩḫḭḯḱḳḵḷḹḻḽḿṁṃṅṇṉṋṍṏṑṓṕṗṙṛṝṟṡṣṥṧṩṫṭṯṱṳṵṷṹṻṽṿẁẃẅẇẉẋẍẏẑẓẕẖẗẘẙẛạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ', 'aaaaaaceeeeiiiinooooouuuuyyaaaccccdeeeeegggghiiiijklllnnnooorrrssssttuuuuuuwyzzzouaiouuuuuaaægkooʒjgnaæøaaeeiioorruusthaeooooyʹιαεηιυιυουωϒϒиеегікиуѵжааеәжзииоөэууучыabbbcdddddeeeeefghhhhhiikkkllllmmmnnnnoooopprrrrsssssttttuuuuuvvwwwwwxxyzzzhtwyſaaaaaaaaaaaaeeeeeeeeiioooooooooooouuuuuuuyyyy') IN ('true', '1', 'yes', 'y', 'oui', 'o', 'vrai', 'x'))), FALSE) AND coalesce((REGEXP_INSTR(__key, '^[^@\\s]+@[^@\\s.]+(\\.[^@\\s.]+)+$', 1, 1, 0, 'c') > 0), FALSE))
+ORDER BY __key ASC NULLS LAST;
