@@ -124,6 +124,61 @@ class Postgres:
         sh(self.as_user + [os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-m", "fast", "-w", "stop"], ok=(0, 1))
 
 
+class ClickHouse:
+    """chdb: ClickHouse's engine in process, the relations read from Parquet."""
+    name = "clickhouse"
+
+    def __init__(self, rel_dir: str, work: str):
+        try:
+            from chdb import session
+        except ImportError:
+            die("the Python package chdb is missing (pip install chdb); tests/engines/run.sh installs it")
+        import chdb
+        self.version = f"chdb {chdb.__version__}"
+        self.s = session.Session(os.path.join(work, "chdb"))
+        self.s.query("CREATE DATABASE IF NOT EXISTS audience ENGINE = Atomic")
+        for f in sorted(glob.glob(os.path.join(rel_dir, "*.parquet"))):
+            name = os.path.basename(f)[: -len(".parquet")]
+            self.s.query(f"CREATE TABLE audience.\"{name}\" ENGINE = Memory AS SELECT * FROM file('{f}', Parquet)")
+        self.s.query("USE audience")
+
+    def query(self, sql: str) -> list[tuple]:
+        out = self.s.query(sql.rstrip().rstrip(";"), "TabSeparated")
+        text = out.bytes().decode("utf-8") if hasattr(out, "bytes") else str(out)
+        return [tuple(line.split("\t")) for line in text.splitlines() if line != ""]
+
+    def close(self):
+        self.s.close()
+
+
+class Spark:
+    """A local Spark session (pyspark with a Java 17 runtime); the relations
+    are temporary views over the Parquet files."""
+    name = "spark"
+
+    def __init__(self, rel_dir: str, work: str):
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError:
+            die("the Python package pyspark is missing (pip install pyspark); tests/engines/run.sh installs it")
+        if not shutil.which("java"):
+            die("no Java runtime for Spark (apt-get install openjdk-17-jre-headless)")
+        self.spark = (SparkSession.builder.master("local[2]").appName("audience-engines")
+                      .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
+                      .config("spark.sql.shuffle.partitions", "2").config("spark.driver.memory", "2g").getOrCreate())
+        self.spark.sparkContext.setLogLevel("ERROR")
+        self.version = f"Spark {self.spark.version}"
+        for f in sorted(glob.glob(os.path.join(rel_dir, "*.parquet"))):
+            name = os.path.basename(f)[: -len(".parquet")]
+            self.spark.read.parquet(f).createOrReplaceTempView(name)
+
+    def query(self, sql: str) -> list[tuple]:
+        return [tuple(r) for r in self.spark.sql(sql.rstrip().rstrip(";")).collect()]
+
+    def close(self):
+        self.spark.stop()
+
+
 # ---------------------------------------------------------------- comparison
 
 def split_files(out: str, alias: str) -> dict[str, str]:
@@ -151,7 +206,7 @@ def list_keys(out: str, alias: str) -> list[str] | None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("engines", nargs="+", choices=["duckdb", "postgres"])
+    ap.add_argument("engines", nargs="+", choices=["duckdb", "postgres", "clickhouse", "spark"])
     ap.add_argument("--random", type=int, default=300, help="random segments added to the sample's (default 300)")
     ap.add_argument("--seed", type=int, default=20261203)
     ap.add_argument("--audience", default=os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(REPO, "target")), "debug", "audience"))
@@ -186,7 +241,9 @@ def main() -> None:
         res = sh([aud, "sql", "--dialect", engine, "-o", sql_dir, "--relations", rel_dir], cwd=proj, ok=(0, 1))
         refused = re.findall(r"segment `([^`]+)` cannot be compiled for \w+: (.*)", res.stderr)
         compiled = sorted(os.path.basename(f)[:-4] for f in glob.glob(os.path.join(sql_dir, "*.sql")))
-        db = DuckDB(rel_dir) if engine == "duckdb" else Postgres(rel_dir, os.path.join(work, f"{engine}-server"))
+        server = os.path.join(work, f"{engine}-server")
+        db = {"duckdb": lambda: DuckDB(rel_dir), "postgres": lambda: Postgres(rel_dir, server),
+              "clickhouse": lambda: ClickHouse(rel_dir, work), "spark": lambda: Spark(rel_dir, work)}[engine]()
         try:
             same = 0
             for alias in compiled:

@@ -279,7 +279,7 @@ pub const CLICKHOUSE: Dialect = Dialect {
     },
     materialize: |name, query| format!("CREATE OR REPLACE TABLE {name} ENGINE = MergeTree ORDER BY tuple() AS\n{query}"),
     // A LEFT JOIN's missing side is NULL, as in standard SQL, not 0 or ''.
-    suffix: "\nSETTINGS join_use_nulls = 1",
+    suffix: "\nSETTINGS join_use_nulls = 1, max_ast_elements = 10000000, max_expanded_ast_elements = 10000000",
     needs: "ClickHouse 23.8 or later (normalizeUTF8NFD, window functions)",
 };
 
