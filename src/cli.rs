@@ -204,6 +204,9 @@ pub enum Command {
         /// Write each statement to DIR/ALIAS.sql instead of standard output
         #[arg(short = 'o', long = "output", value_name = "DIR")]
         output: Option<PathBuf>,
+        /// Write a dbt project fragment instead: models/audience/ALIAS.sql over dbt sources, sources.yml, schema.yml with tests
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["counts", "materialize", "output"])]
+        dbt: Option<PathBuf>,
         /// Also write the relations the SQL reads, as `audience` read them (typed, trimmed, one row per key), to DIR/NAME.parquet: to try the SQL on a local engine
         #[arg(long, value_name = "DIR")]
         relations: Option<PathBuf>,

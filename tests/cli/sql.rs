@@ -59,7 +59,7 @@ fn the_sql_of_every_sample_segment_is_byte_identical_to_the_golden_one() {
 
 #[test]
 fn every_golden_statement_parses_in_its_dialect() {
-    use sqlparser::dialect::{BigQueryDialect, ClickHouseDialect, Dialect, DuckDbDialect, PostgreSqlDialect, SnowflakeDialect, DatabricksDialect};
+    use sqlparser::dialect::{BigQueryDialect, ClickHouseDialect, DatabricksDialect, Dialect, DuckDbDialect, PostgreSqlDialect, SnowflakeDialect};
     use sqlparser::parser::Parser;
     let dialects: [(&str, &dyn Dialect); 6] = [
         ("duckdb", &DuckDbDialect {}),

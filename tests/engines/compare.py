@@ -136,6 +136,9 @@ class ClickHouse:
         import chdb
         self.version = f"chdb {chdb.__version__}"
         self.s = session.Session(os.path.join(work, "chdb"))
+        # A --counts statement of hundreds of segments is larger than the
+        # parser's default 256 KiB; clickhouse-client takes --max_query_size.
+        self.s.query("SET max_query_size = 100000000")
         self.s.query("CREATE DATABASE IF NOT EXISTS audience ENGINE = Atomic")
         for f in sorted(glob.glob(os.path.join(rel_dir, "*.parquet"))):
             name = os.path.basename(f)[: -len(".parquet")]

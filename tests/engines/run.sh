@@ -1,27 +1,35 @@
 #!/usr/bin/env bash
 # The engine comparison of `audience sql` (tests/engines/README.md): installs
-# what is missing (the duckdb Python package; Debian's PostgreSQL with its
-# contrib extensions), builds audience, then runs compare.py on the engines
-# named (default: duckdb postgres). Fails, saying why, when an engine cannot
-# be installed or started: nothing is skipped.
+# what is missing, builds audience, then runs compare.py on the engines named
+# (default: duckdb postgres; also clickhouse, spark, dbt). Fails, saying why,
+# when an engine cannot be installed or started: nothing is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/audience-target}"
 if [ "$#" -eq 0 ]; then set -- duckdb postgres; fi
+need_py() { python3 -c "import $1" 2>/dev/null || python3 -m pip install --quiet "$2"; }
+apt_updated=""
+need_apt() {
+    [ -n "$apt_updated" ] || { apt-get update -qq; apt_updated=1; }
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+need_py duckdb duckdb   # every engine's relations are read with it
 for engine in "$@"; do
     case "$engine" in
-        duckdb)
-            python3 -c "import duckdb" 2>/dev/null || python3 -m pip install --quiet duckdb
-            ;;
+        duckdb) ;;
         postgres)
-            if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! ls /usr/share/postgresql/*/extension/unaccent.control >/dev/null 2>&1; then
-                apt-get update -qq
-                DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql postgresql-contrib >/dev/null
+            if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+                need_apt postgresql postgresql-contrib
             fi
-            python3 -c "import duckdb" 2>/dev/null || python3 -m pip install --quiet duckdb   # loads the relations
             ;;
+        clickhouse) need_py chdb chdb ;;
+        spark)
+            need_py pyspark pyspark
+            command -v java >/dev/null || need_apt openjdk-17-jre-headless
+            ;;
+        dbt) need_py dbt.adapters.duckdb dbt-duckdb ;;
         *)
-            echo "engines: unknown engine $engine (duckdb, postgres)" >&2
+            echo "engines: unknown engine $engine (duckdb, postgres, clickhouse, spark, dbt)" >&2
             exit 2
             ;;
     esac

@@ -101,8 +101,12 @@ impl Order {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum From {
-    /// A relation of the warehouse, its dotted name as written.
-    Relation(String),
+    /// A relation of the warehouse: the project's name for it (`contacts`,
+    /// a table's name) and its dotted name in the warehouse.
+    Relation {
+        logical: String,
+        name: String,
+    },
     /// A name the query's `WITH` defines.
     Cte(String),
     /// `left LEFT JOIN right USING (column)`.
@@ -138,23 +142,100 @@ impl Query {
 /// Words a bare name must not be (the reserved words of the dialects
 /// that leave names bare, and of SQL).
 const RESERVED: &[&str] = &[
-    "all", "alter", "and", "any", "as", "between", "by", "case", "cast", "check", "column", "connect", "create", "cross", "current", "date", "delete",
-    "distinct", "drop", "else", "end", "exists", "false", "following", "for", "from", "full", "grant", "group", "having", "ilike", "in", "increment",
-    "inner", "insert", "intersect", "into", "is", "join", "lateral", "left", "like", "limit", "minus", "natural", "not", "null", "of", "on", "or",
-    "order", "qualify", "regexp", "revoke", "right", "rlike", "row", "rows", "sample", "select", "set", "some", "start", "table", "tablesample",
-    "then", "to", "trigger", "true", "try_cast", "union", "unique", "update", "using", "values", "when", "whenever", "where", "with", "window",
+    "all",
+    "alter",
+    "and",
+    "any",
+    "as",
+    "between",
+    "by",
+    "case",
+    "cast",
+    "check",
+    "column",
+    "connect",
+    "create",
+    "cross",
+    "current",
+    "date",
+    "delete",
+    "distinct",
+    "drop",
+    "else",
+    "end",
+    "exists",
+    "false",
+    "following",
+    "for",
+    "from",
+    "full",
+    "grant",
+    "group",
+    "having",
+    "ilike",
+    "in",
+    "increment",
+    "inner",
+    "insert",
+    "intersect",
+    "into",
+    "is",
+    "join",
+    "lateral",
+    "left",
+    "like",
+    "limit",
+    "minus",
+    "natural",
+    "not",
+    "null",
+    "of",
+    "on",
+    "or",
+    "order",
+    "qualify",
+    "regexp",
+    "revoke",
+    "right",
+    "rlike",
+    "row",
+    "rows",
+    "sample",
+    "select",
+    "set",
+    "some",
+    "start",
+    "table",
+    "tablesample",
+    "then",
+    "to",
+    "trigger",
+    "true",
+    "try_cast",
+    "union",
+    "unique",
+    "update",
+    "using",
+    "values",
+    "when",
+    "whenever",
+    "where",
+    "with",
+    "window",
 ];
 
 /// Prints SQL for one dialect.
 pub struct Printer<'d> {
     pub d: &'d Dialect,
+    /// Relations as dbt sources of this name (`{{ source('audience', 'orders') }}`).
+    pub dbt_source: Option<&'static str>,
     out: String,
     indent: usize,
 }
 
 impl<'d> Printer<'d> {
     pub fn new(d: &'d Dialect) -> Self {
-        Printer { d, out: String::new(), indent: 0 }
+        Printer { d, dbt_source: None, out: String::new(), indent: 0 }
     }
 
     pub fn finish(self) -> String {
@@ -268,8 +349,11 @@ impl<'d> Printer<'d> {
 
     fn from(&mut self, f: &From) {
         match f {
-            From::Relation(r) => {
-                let r = self.relation(r);
+            From::Relation { logical, name } => {
+                let r = match self.dbt_source {
+                    Some(source) => format!("{{{{ source('{source}', '{logical}') }}}}"),
+                    None => self.relation(name),
+                };
                 self.out.push_str(&r);
             }
             From::Cte(n) => {

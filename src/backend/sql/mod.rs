@@ -70,6 +70,8 @@ pub struct Compiler<'a> {
     rel: Relations,
     /// Rank tests, as window expressions named `__k<i>` in `__g`.
     ranks: std::cell::RefCell<Vec<(Leaf, Expr)>>,
+    /// Relations printed as the dbt sources of this name.
+    pub dbt_source: Option<&'static str>,
 }
 
 const RANKED: &str = "__ranked";
@@ -96,7 +98,7 @@ fn agg_cte(table: &str) -> String {
 
 impl<'a> Compiler<'a> {
     pub fn new(plan: &'a Plan, data: &'a Dataset, project: &'a Project, d: &'static Dialect, rel: Relations) -> Self {
-        Compiler { plan, project, data, d, rel, ranks: Default::default() }
+        Compiler { plan, project, data, d, rel, ranks: Default::default(), dbt_source: None }
     }
 
     /// The normalised key of a relation's key column, as `run` normalises it.
@@ -129,7 +131,7 @@ impl<'a> Compiler<'a> {
             RANKED.into(),
             Select {
                 items,
-                from: Some(From::Relation(self.rel.contacts_name())),
+                from: Some(From::Relation { logical: "contacts".into(), name: self.rel.contacts_name() }),
                 filter: Some(Expr::And(vec![not(is_null(key.clone())), bin(key, "<>", Expr::Str(String::new()))])),
                 ..Select::default()
             },
@@ -158,7 +160,10 @@ impl<'a> Compiler<'a> {
                 Some(p) => Some(self.rows_pred(p)?),
                 None => None,
             };
-            ctes.push((rows_cte(table), Select { items, from: Some(From::Relation(self.rel.table_name(table))), filter, ..Select::default() }));
+            ctes.push((
+                rows_cte(table),
+                Select { items, from: Some(From::Relation { logical: table.to_string(), name: self.rel.table_name(table) }), filter, ..Select::default() },
+            ));
             let mut aggs: Vec<(Expr, String)> = Vec::new();
             for (i, a) in self.plan.aggs.iter().enumerate().filter(|(_, a)| a.agg.table == table) {
                 let mut mask: Vec<Expr> = Vec::new();
@@ -420,11 +425,14 @@ impl<'a> Compiler<'a> {
         Ok(())
     }
 
-    /// `__g`: the features plus every rank test met while lowering.
-    fn ranks_cte(&self, ctes: &mut Vec<(String, Select)>) {
+    /// `__g`: the features plus every rank test met while lowering, and
+    /// the suppression, consent and address tests.
+    fn ranks_cte(&self, ctes: &mut Vec<(String, Select)>) -> R<()> {
         let ranks = self.ranks.borrow();
-        let items = ranks.iter().enumerate().map(|(i, (_, e))| (e.clone(), format!("__k{i}"))).collect();
+        let mut items: Vec<(Expr, String)> = ranks.iter().enumerate().map(|(i, (_, e))| (e.clone(), format!("__k{i}"))).collect();
+        items.extend(self.shared_flags()?);
         ctes.push((RANKS.into(), Select { star: true, items, from: Some(From::Cte(FEATURES.into())), ..Select::default() }));
+        Ok(())
     }
 
     // ---- values and tests ----
@@ -623,7 +631,7 @@ impl<'a> Compiler<'a> {
     // ---- recipients ----
 
     /// The tests between members and recipients, each a boolean that is
-    /// never NULL: (suppressed, consents, reachable).
+    /// never NULL: (suppressed, consents, reachable), as columns of `__g`.
     fn reasons(&self, s: &SegmentPlan) -> R<(Expr, Expr, Expr)> {
         if s.channel == Channel::Sms {
             return Err(unsupported(
@@ -634,20 +642,34 @@ impl<'a> Compiler<'a> {
         if self.data.channels.address.is_some() {
             return Err(unsupported("a project whose e-mail address is a column apart from the key is not compiled to SQL yet", None));
         }
+        let suppressed = col(if s.purpose == Purpose::Marketing { "__sup_marketing" } else { "__sup_informational" });
+        let consent = if s.purpose == Purpose::Marketing { col("__consent") } else { Expr::Bool(true) };
+        Ok((suppressed, consent, col("__valid")))
+    }
+
+    /// The columns `reasons` reads, computed once per contact in `__g`.
+    fn shared_flags(&self) -> R<Vec<(Expr, String)>> {
         let sup = &self.plan.suppress;
-        let mut keys: Vec<String> = sup.all.clone();
-        keys.extend(if s.purpose == Purpose::Marketing { sup.marketing.clone() } else { sup.informational.clone() });
-        let suppressed = coalesce(self.keys(&keys), Expr::Bool(false));
-        let consent = match (s.purpose, &self.plan.consent) {
-            (Purpose::Marketing, Some(l)) => self.leaf(l)?,
-            _ => Expr::Bool(true),
+        let list = |extra: &[String]| {
+            let mut keys = sup.all.clone();
+            keys.extend(extra.iter().cloned());
+            coalesce(self.keys(&keys), Expr::Bool(false))
+        };
+        let consent = match &self.plan.consent {
+            Some(l) => self.leaf(l)?,
+            None => Expr::Bool(true),
         };
         let valid = if self.data.email_key {
             coalesce(func(Func::Matches, vec![col(KEY), Expr::Str(self.d_email_pattern()), Expr::Bool(false)]), Expr::Bool(false))
         } else {
             Expr::Bool(true)
         };
-        Ok((suppressed, consent, valid))
+        Ok(vec![
+            (list(&sup.marketing), "__sup_marketing".into()),
+            (list(&sup.informational), "__sup_informational".into()),
+            (consent, "__consent".into()),
+            (valid, "__valid".into()),
+        ])
     }
 
     fn d_email_pattern(&self) -> String {
@@ -710,7 +732,7 @@ impl<'a> Compiler<'a> {
             }
             None => items.push((col(KEY), self.data.key_column.clone())),
         }
-        self.ranks_cte(&mut ctes);
+        self.ranks_cte(&mut ctes)?;
         let body = Select {
             items,
             from: Some(From::Cte(RANKS.into())),
@@ -721,36 +743,56 @@ impl<'a> Compiler<'a> {
         Ok(self.print(&Query { ctes, body: vec![body] }))
     }
 
-    /// One statement of counts: a row per requested segment.
+    /// One statement of counts: a row per requested segment, in the order
+    /// asked. Every count is taken in one pass over the contacts (one row of
+    /// 5 × N columns), then turned into N rows by a join with the list of
+    /// aliases: engines that inline a CTE at each use (ClickHouse, BigQuery)
+    /// would otherwise compute everything once per segment.
     pub fn counts(&self) -> R<String> {
         self.ranks.borrow_mut().clear();
         let mut ctes = Vec::new();
         self.base(&mut ctes)?;
-        let mut bodies = Vec::new();
-        for s in self.plan.requested() {
+        const COLUMNS: [&str; 5] = ["members", "recipients", "suppressed", "no_consent", "invalid_email"];
+        let mut totals: Vec<(Expr, String)> = Vec::new();
+        let mut aliases: Vec<Select> = Vec::new();
+        let requested: Vec<&SegmentPlan> = self.plan.requested().collect();
+        for (i, s) in requested.iter().enumerate() {
             let m = self.pred(&s.members)?;
             let (sup, consent, valid) = self.reasons(s)?;
             let count = |e: Expr| Expr::Func("count", vec![masked(e, Expr::Int(1))]);
             let kept = Expr::And(vec![m.clone(), not(sup.clone())]);
-            bodies.push(Select {
-                items: vec![
-                    (Expr::Str(s.alias.clone()), "alias".into()),
-                    (count(m.clone()), "members".into()),
-                    (count(Expr::And(vec![kept.clone(), consent.clone(), valid.clone()])), "recipients".into()),
-                    (count(Expr::And(vec![m, sup])), "suppressed".into()),
-                    (count(Expr::And(vec![kept.clone(), not(consent.clone())])), "no_consent".into()),
-                    (count(Expr::And(vec![kept, consent, not(valid)])), "invalid_email".into()),
-                ],
-                from: Some(From::Cte(RANKS.into())),
-                ..Select::default()
-            });
+            let each = [
+                count(m.clone()),
+                count(Expr::And(vec![kept.clone(), consent.clone(), valid.clone()])),
+                count(Expr::And(vec![m, sup])),
+                count(Expr::And(vec![kept.clone(), not(consent.clone())])),
+                count(Expr::And(vec![kept, consent, not(valid)])),
+            ];
+            for (c, e) in COLUMNS.iter().zip(each) {
+                totals.push((e, format!("{c}_{i}")));
+            }
+            aliases.push(Select { items: vec![(Expr::Int(i as i64), "__i".into()), (Expr::Str(s.alias.clone()), "alias".into())], ..Select::default() });
         }
-        self.ranks_cte(&mut ctes);
-        Ok(self.print(&Query { ctes, body: bodies }))
+        self.ranks_cte(&mut ctes)?;
+        ctes.push(("__n".into(), Select { items: totals, from: Some(From::Cte(RANKS.into())), ..Select::default() }));
+        let mut items = vec![(col("alias"), "alias".to_string())];
+        for c in COLUMNS {
+            let arms = (0..requested.len()).map(|i| (bin(col("__i"), "=", Expr::Int(i as i64)), col(&format!("{c}_{i}")))).collect();
+            items.push((Expr::Case(arms, None), c.to_string()));
+        }
+        let list = Query { ctes: Vec::new(), body: aliases };
+        let body = Select {
+            items,
+            from: Some(From::Cross(Box::new(From::Cte("__n".into())), Box::new(From::Sub(Box::new(list), "__s".into())))),
+            order_by: vec![Order::asc(col("__i"))],
+            ..Select::default()
+        };
+        Ok(self.print(&Query { ctes, body: vec![body] }))
     }
 
     fn print(&self, q: &Query) -> String {
         let mut p = Printer::new(self.d);
+        p.dbt_source = self.dbt_source;
         p.query(q);
         p.push(self.d.suffix);
         p.finish()
