@@ -117,3 +117,22 @@ fn warehouse_names_the_relations() {
     w.file("audience.yaml", &format!("{project}warehouse:\n  tables: {{ordres: sales.orders}}\n"));
     w.run(&["check", "--no-data"]).code(1).stderr_has("no table `ordres` under `tables:`").stderr_has("`orders`");
 }
+
+#[test]
+fn dbt_writes_models_over_sources_with_the_key_and_bounds_tested() {
+    let w = sample();
+    w.run(&["sql", "--dialect", "duckdb", "--dbt", "dbt", "loyal-100", "gmail"]).ok();
+    let model = w.read("dbt/models/audience/loyal_100.sql");
+    assert!(model.starts_with("-- audience segment `loyal-100`"), "{model}");
+    assert!(model.contains("{{ config(materialized='table') }}"));
+    assert!(model.contains("FROM {{ source('audience', 'contacts') }}") && model.contains("FROM {{ source('audience', 'orders') }}"));
+    assert!(!model.trim_end().ends_with(';'), "a dbt model is a bare SELECT");
+    let sources = w.read("dbt/models/audience/sources.yml");
+    assert!(sources.contains("  - name: audience\n") && sources.contains("      - name: \"orders\"\n        identifier: \"orders\"\n"), "{sources}");
+    let schema = w.read("dbt/models/audience/schema.yml");
+    assert!(schema.contains("  - name: loyal_100\n"), "{schema}");
+    assert!(schema.contains("      - name: \"email\"\n        data_tests: [unique, not_null]\n"), "{schema}");
+    // loyal-100 declares `expect: {min: …, max: …}`: its bounds become a test.
+    assert!(schema.contains("      - audience_row_count: {min: "), "{schema}");
+    assert!(w.read("dbt/macros/audience_row_count.sql").contains("{% test audience_row_count(model, min=none, max=none) %}"));
+}

@@ -182,6 +182,50 @@ class Spark:
         self.spark.stop()
 
 
+def check_dbt(aud: str, proj: str, work: str) -> int:
+    """`audience sql --dbt` inside a dbt project on DuckDB: `dbt build` runs
+    the models and their tests, then each model's table is compared with
+    the list `run` wrote. Returns the number of differences."""
+    import duckdb
+    dbt = shutil.which("dbt")
+    if not dbt:
+        die("dbt is not installed (pip install 'dbt-core<1.11' 'dbt-duckdb<1.11'); tests/engines/run.sh installs it")
+    root = os.path.join(work, "dbt")
+    rel_dir = os.path.join(work, "rel-dbt")
+    res = sh([aud, "sql", "--dialect", "duckdb", "--dbt", root, "--relations", rel_dir], cwd=proj, ok=(0, 1))
+    db_path = os.path.join(work, "dbt.duckdb")
+    con = duckdb.connect(db_path)
+    for f in sorted(glob.glob(os.path.join(rel_dir, "*.parquet"))):
+        con.execute(f"CREATE TABLE \"{os.path.basename(f)[:-8]}\" AS SELECT * FROM read_parquet('{f}')")
+    con.close()
+    open(os.path.join(root, "dbt_project.yml"), "w").write(
+        "name: audience_check\nversion: '1.0'\nconfig-version: 2\nprofile: audience_check\nmodel-paths: [models]\nmacro-paths: [macros]\n")
+    open(os.path.join(root, "profiles.yml"), "w").write(
+        f"audience_check:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: {db_path}\n      threads: 2\n")
+    build = subprocess.run([dbt, "build", "--project-dir", root, "--profiles-dir", root], capture_output=True, text=True, cwd=root)
+    if build.returncode != 0:
+        die(f"dbt build failed:\n{build.stdout[-6000:]}{build.stderr[-2000:]}")
+    summary = [l for l in build.stdout.splitlines() if "PASS=" in l]
+    con = duckdb.connect(db_path, read_only=True)
+    failures, same = 0, 0
+    models = sorted(os.path.basename(f)[:-4] for f in glob.glob(os.path.join(root, "models", "audience", "*.sql")))
+    for model in models:
+        text = open(os.path.join(root, "models", "audience", f"{model}.sql"), encoding="utf-8").read()
+        alias = re.search(r"audience segment `([^`]+)`", text).group(1)
+        got = sorted(str(r[0]) for r in con.execute(f"SELECT * FROM main.\"{model}\"").fetchall())
+        want = list_keys(os.path.join(proj, "out"), alias)
+        if got != want:
+            print(f"  dbt: {alias}: {len(got)} keys from the model, {len(want or [])} from run")
+            failures += 1
+        else:
+            same += 1
+    con.close()
+    version = subprocess.run([dbt, "--version"], capture_output=True, text=True).stdout.splitlines()
+    core = next((l.strip() for l in version if "installed" in l.lower()), "dbt")
+    print(f"dbt ({core}): `dbt build` {summary[-1].strip() if summary else ''}; {same} of {len(models)} models give run's recipients")
+    return failures
+
+
 # ---------------------------------------------------------------- comparison
 
 def split_files(out: str, alias: str) -> dict[str, str]:
@@ -209,7 +253,7 @@ def list_keys(out: str, alias: str) -> list[str] | None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("engines", nargs="+", choices=["duckdb", "postgres", "clickhouse", "spark"])
+    ap.add_argument("engines", nargs="+", choices=["duckdb", "postgres", "clickhouse", "spark", "dbt"])
     ap.add_argument("--random", type=int, default=300, help="random segments added to the sample's (default 300)")
     ap.add_argument("--seed", type=int, default=20261203)
     ap.add_argument("--audience", default=os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(REPO, "target")), "debug", "audience"))
@@ -239,6 +283,9 @@ def main() -> None:
     counts = {c["alias"]: c for c in json.loads(sh([aud, "count", "--format", "json"], cwd=proj).stdout)}
     failures = 0
     for engine in args.engines:
+        if engine == "dbt":
+            failures += check_dbt(aud, proj, work)
+            continue
         sql_dir = os.path.join(work, f"sql-{engine}")
         rel_dir = os.path.join(work, f"rel-{engine}")
         res = sh([aud, "sql", "--dialect", engine, "-o", sql_dir, "--relations", rel_dir], cwd=proj, ok=(0, 1))
