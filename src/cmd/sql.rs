@@ -159,17 +159,29 @@ fn write_dbt(dir: &Path, models: &[DbtModel], project: &crate::project::Project,
     let rel = relations(project);
     let mut names: Vec<(String, String)> = vec![("contacts".into(), rel.contacts_name())];
     names.extend(data.tables.iter().map(|t| (t.cfg.name.clone(), rel.table_name(&t.cfg.name))));
+    // One dbt source holds relations of one schema: the warehouse's, or
+    // the target's when the relations are named without one.
+    let split: Vec<(&str, Option<&str>, &str)> = names
+        .iter()
+        .map(|(logical, name)| match name.rsplit_once('.') {
+            Some((schema, id)) => (logical.as_str(), Some(schema), id),
+            None => (logical.as_str(), None, name.as_str()),
+        })
+        .collect();
+    let mut schemas: Vec<Option<&str>> = split.iter().map(|(_, s, _)| *s).collect();
+    schemas.dedup();
+    if schemas.len() > 1 {
+        let all: Vec<&str> = names.iter().map(|(_, n)| n.as_str()).collect();
+        anyhow::bail!("--dbt: the relations of `warehouse:` are in several schemas ({}); a dbt source takes one", all.join(", "));
+    }
+    let schema = match schemas.first().copied().flatten() {
+        Some(s) => yq(s),
+        None => "\"{{ target.schema }}\"".into(),
+    };
     let mut sources =
-        format!("version: 2\n\nsources:\n  - name: {DBT_SOURCE}\n    description: The exports audience segments, as warehouse relations\n    tables:\n");
-    for (logical, name) in &names {
-        let (schema, identifier) = match name.rsplit_once('.') {
-            Some((schema, id)) => (Some(schema), id),
-            None => (None, name.as_str()),
-        };
+        format!("version: 2\n\nsources:\n  - name: {DBT_SOURCE}\n    description: The exports audience segments, as warehouse relations\n    schema: {schema}\n    tables:\n");
+    for (logical, _, identifier) in &split {
         sources += &format!("      - name: {}\n        identifier: {}\n", yq(logical), yq(identifier));
-        if let Some(schema) = schema {
-            sources += &format!("        meta: {{schema: {}}}\n", yq(schema));
-        }
     }
     crate::output::write_bytes_atomic(&base.join("sources.yml"), sources.as_bytes())?;
     let mut schema = String::from("version: 2\n\nmodels:\n");
@@ -185,7 +197,8 @@ fn write_dbt(dir: &Path, models: &[DbtModel], project: &crate::project::Project,
             }
             schema += &format!("    data_tests:\n      - audience_row_count: {{{}}}\n", args.join(", "));
         }
-        schema += &format!("    columns:\n      - name: {}\n        data_tests: [unique, not_null]\n", yq(&m.key));
+        // Quoted: list headers may hold spaces (`Email Address`).
+        schema += &format!("    columns:\n      - name: {}\n        quote: true\n        data_tests: [unique, not_null]\n", yq(&m.key));
     }
     crate::output::write_bytes_atomic(&base.join("schema.yml"), schema.as_bytes())?;
     // The generic test of the bounds: rows returned mean failure.

@@ -131,7 +131,7 @@ fn dbt_writes_models_over_sources_with_the_key_and_bounds_tested() {
     assert!(sources.contains("  - name: audience\n") && sources.contains("      - name: \"orders\"\n        identifier: \"orders\"\n"), "{sources}");
     let schema = w.read("dbt/models/audience/schema.yml");
     assert!(schema.contains("  - name: loyal_100\n"), "{schema}");
-    assert!(schema.contains("      - name: \"email\"\n        data_tests: [unique, not_null]\n"), "{schema}");
+    assert!(schema.contains("      - name: \"email\"\n        quote: true\n        data_tests: [unique, not_null]\n"), "{schema}");
     // loyal-100 declares `expect: {min: …, max: …}`: its bounds become a test.
     assert!(schema.contains("      - audience_row_count: {min: "), "{schema}");
     assert!(w.read("dbt/macros/audience_row_count.sql").contains("{% test audience_row_count(model, min=none, max=none) %}"));

@@ -205,7 +205,7 @@ def check_dbt(aud: str, proj: str, work: str) -> int:
     build = subprocess.run([dbt, "build", "--project-dir", root, "--profiles-dir", root], capture_output=True, text=True, cwd=root)
     if build.returncode != 0:
         die(f"dbt build failed:\n{build.stdout[-6000:]}{build.stderr[-2000:]}")
-    summary = [l for l in build.stdout.splitlines() if "PASS=" in l]
+    summary = re.findall(r"PASS=\d+ WARN=\d+ ERROR=\d+ SKIP=\d+(?: NO-OP=\d+)? TOTAL=\d+", build.stdout)
     con = duckdb.connect(db_path, read_only=True)
     failures, same = 0, 0
     models = sorted(os.path.basename(f)[:-4] for f in glob.glob(os.path.join(root, "models", "audience", "*.sql")))
@@ -221,8 +221,8 @@ def check_dbt(aud: str, proj: str, work: str) -> int:
             same += 1
     con.close()
     version = subprocess.run([dbt, "--version"], capture_output=True, text=True).stdout.splitlines()
-    core = next((l.strip() for l in version if "installed" in l.lower()), "dbt")
-    print(f"dbt ({core}): `dbt build` {summary[-1].strip() if summary else ''}; {same} of {len(models)} models give run's recipients")
+    core = next((l.strip(" -") for l in version if "installed" in l.lower()), "dbt")
+    print(f"dbt ({core}): `dbt build` {summary[-1] if summary else '(no summary)'}; {same} of {len(models)} models give run's recipients")
     return failures
 
 
