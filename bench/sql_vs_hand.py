@@ -6,9 +6,11 @@ BENCHMARKS.md between the markers below.
     python3 bench/sql_vs_hand.py --contacts 1000000 --runs 3
 
 Both sides run as a DuckDB process from Python and write one CSV per
-segment. The generated side reads the raw generator files through views
-named as the project's relations; its key normalisation, deduplication
-and every aggregate are in the generated SQL. The hand-written side also
+segment. The generated side reads the relations as a warehouse would hold
+them (typed and trimmed: `audience sql --relations` writes them from the
+generator's files); the hand-written side reads the generator's files and
+cleans them itself. Key normalisation, deduplication and every aggregate
+of the generated side are in the generated SQL. The hand-written side also
 writes the RFM scores and classes (bench/duckdb_run.py), which the
 generated side computes only inside the RFM segments.
 """
@@ -29,12 +31,10 @@ END = "<!-- sql: end -->"
 
 RUNNER = r'''
 import duckdb, glob, os, sys
-data, sql_dir, out = sys.argv[1:4]
+rel, sql_dir, out = sys.argv[1:4]
 con = duckdb.connect()
-con.execute(f"CREATE VIEW contacts AS SELECT * FROM read_parquet('{data}/participants.parquet')")
-for t in ("orders", "tickets"):
-    con.execute(f"CREATE VIEW {t} AS SELECT * FROM read_parquet('{data}/orders.parquet')")
-con.execute(f"CREATE VIEW campaigns AS SELECT * FROM read_parquet('{data}/campaigns.parquet')")
+for f in sorted(glob.glob(os.path.join(rel, "*.parquet"))):
+    con.execute(f"CREATE VIEW {os.path.basename(f)[:-8]} AS SELECT * FROM read_parquet('{f}')")
 os.makedirs(out, exist_ok=True)
 for f in sorted(glob.glob(os.path.join(sql_dir, "*.sql"))):
     alias = os.path.basename(f)[:-4]
@@ -67,7 +67,9 @@ def main() -> None:
     data = bench.generate(gen, args.contacts, "parquet", args)
     paths = bench.write_project(args.contacts, "parquet", data, args)
     sql_dir = os.path.join(paths["dir"], "sql-duckdb")
-    res = subprocess.run([args.audience, "--project", paths["all"], "sql", "--dialect", "duckdb", "-o", sql_dir], capture_output=True, text=True)
+    rel_dir = os.path.join(paths["dir"], "relations")
+    res = subprocess.run([args.audience, "--project", paths["all"], "sql", "--dialect", "duckdb", "-o", sql_dir, "--relations", rel_dir],
+                         capture_output=True, text=True)
     if res.returncode != 0:
         bench.die(f"audience sql failed:\n{res.stderr[-3000:]}")
     n = len(glob.glob(os.path.join(sql_dir, "*.sql")))
@@ -76,7 +78,7 @@ def main() -> None:
     open(runner, "w").write(RUNNER)
     times = {"generated": [], "hand": []}
     for i in range(args.runs + 1):
-        for name, cmd in (("generated", [sys.executable, runner, os.path.abspath(data["dir"]), sql_dir, gen_out]),
+        for name, cmd in (("generated", [sys.executable, runner, rel_dir, sql_dir, gen_out]),
                           ("hand", [sys.executable, os.path.join(bench.HERE, "duckdb_run.py"), "--data", data["dir"], "--format", "parquet",
                                     "--out", hand_out, "--as-of", args.as_of])):
             t0 = time.perf_counter()
