@@ -19,17 +19,8 @@ use crate::project::ClustersCfg;
 use crate::session::Session;
 
 pub fn run(common: &Common, format: TableFormat, assign: Option<&Path>, plot: Option<&Path>) -> Result<ExitCode> {
-    let ext = |p: &Path| p.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-    if let Some(p) = assign.filter(|p| !matches!(ext(p).as_str(), "csv" | "parquet" | "jsonl" | "ndjson")) {
-        return Err(crate::diag::UsageError(format!(
-            "--assign {}: the assignment is written as .csv, .parquet or .jsonl; name the file with one of these extensions",
-            p.display()
-        ))
-        .into());
-    }
-    if let Some(p) = plot.filter(|p| ext(p) != "svg") {
-        return Err(crate::diag::UsageError(format!("--plot {}: the chart is drawn as SVG; name the file with the .svg extension", p.display())).into());
-    }
+    super::check_table_file("--assign", assign, "the assignments")?;
+    super::check_svg_file("--plot", plot)?;
     let session = Session::open(common)?;
     let project = &session.project;
     let Some(cfg) = &project.clusters else {

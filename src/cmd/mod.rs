@@ -16,6 +16,8 @@ mod values;
 
 use std::process::ExitCode;
 
+use std::path::Path;
+
 use anyhow::Result;
 
 use crate::cli::{Cli, Command};
@@ -163,3 +165,29 @@ impl CountTable {
 
 const COUNT_HEADER: &[&str] = &["segment", "name", "members", "recipients", "suppressed", "no consent", "invalid e-mail"];
 const COUNT_KEYS: &[&str] = &["alias", "name", "members", "recipients", "suppressed", "no_consent", "invalid_email"];
+
+/// The options that name an output file are checked before any work: CSV
+/// written into `x.xlsx`, or SVG into `x.png`, makes a file nothing opens.
+/// `flag` names the option, `what` the content (`the scores`).
+pub fn check_table_file(flag: &str, path: Option<&Path>, what: &str) -> Result<()> {
+    match path.filter(|p| !matches!(extension(p).as_str(), "csv" | "parquet" | "jsonl" | "ndjson")) {
+        Some(p) => Err(crate::diag::UsageError(format!(
+            "{flag} {}: {what} are written as .csv, .parquet or .jsonl; name the file with one of these extensions",
+            p.display()
+        ))
+        .into()),
+        None => Ok(()),
+    }
+}
+
+/// `--plot FILE.svg`: see [`check_table_file`].
+pub fn check_svg_file(flag: &str, path: Option<&Path>) -> Result<()> {
+    match path.filter(|p| extension(p) != "svg") {
+        Some(p) => Err(crate::diag::UsageError(format!("{flag} {}: the chart is drawn as SVG; name the file with the .svg extension", p.display())).into()),
+        None => Ok(()),
+    }
+}
+
+fn extension(p: &Path) -> String {
+    p.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default()
+}

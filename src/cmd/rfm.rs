@@ -16,19 +16,8 @@ use crate::rfm;
 use crate::session::Session;
 
 pub fn run(common: &Common, scores_out: Option<&Path>, format: TableFormat, plot: Option<&Path>) -> Result<ExitCode> {
-    // A wrong extension is found before any work: writing CSV into `x.xlsx`
-    // or SVG into `x.png` makes a file nothing can open.
-    let ext = |p: &Path| p.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-    if let Some(p) = scores_out.filter(|p| !matches!(ext(p).as_str(), "csv" | "parquet" | "jsonl" | "ndjson")) {
-        return Err(crate::diag::UsageError(format!(
-            "--scores {}: the scores are written as .csv, .parquet or .jsonl; name the file with one of these extensions",
-            p.display()
-        ))
-        .into());
-    }
-    if let Some(p) = plot.filter(|p| ext(p) != "svg") {
-        return Err(crate::diag::UsageError(format!("--plot {}: the chart is drawn as SVG; name the file with the .svg extension", p.display())).into());
-    }
+    super::check_table_file("--scores", scores_out, "the scores")?;
+    super::check_svg_file("--plot", plot)?;
     let session = Session::open(common)?;
     let project = &session.project;
     let data = session.load_data()?;
