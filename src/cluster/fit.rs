@@ -114,8 +114,12 @@ pub fn fit(original: &Points, s: &Settings) -> Result<Fit, String> {
     let centroids = Points::new(d.max(1), sums.iter().enumerate().map(|(i, x)| x / sizes[i / d].max(1) as f64).collect());
     let distance: Vec<Option<f64>> = points.rows().zip(&labels).map(|(p, l)| (*l > 0).then(|| dist_sq(p, centroids.row(l - 1)).sqrt())).collect();
     let inertia = distance.iter().flatten().map(|x| x * x).sum();
-    let labelled: Vec<Option<usize>> = labels.iter().map(|l| (*l > 0).then_some(*l)).collect();
-    let (silhouette, davies_bouldin) = score(&labelled);
+    // A range scored each k already; renumbering keeps the partition, so
+    // the chosen k's scores stand.
+    let (silhouette, davies_bouldin) = match trials.iter().find(|t| t.k == k) {
+        Some(t) => (t.silhouette, t.davies_bouldin),
+        None => score(&labels.iter().map(|l| (*l > 0).then_some(*l)).collect::<Vec<_>>()),
+    };
     Ok(Fit { scaling, labels, k, centroids, distance, inertia, silhouette, davies_bouldin, sampled, trials })
 }
 

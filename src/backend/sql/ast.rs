@@ -42,8 +42,6 @@ pub enum Expr {
         partition: Vec<Expr>,
         order: Vec<Order>,
     },
-    /// `EXISTS`-free membership in a one-column query.
-    InQuery(Box<Expr>, Box<Query>),
 }
 
 /// Functions whose spelling differs between dialects.
@@ -505,13 +503,6 @@ impl<'d> Printer<'d> {
                     self.orders(order);
                 }
                 self.out.push(')');
-            }
-            Expr::InQuery(x, q) => {
-                self.out.push('(');
-                self.expr(x);
-                self.out.push_str(" IN (");
-                self.query(q);
-                self.out.push_str("))");
             }
         }
     }

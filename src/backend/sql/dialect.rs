@@ -23,8 +23,6 @@ pub struct Dialect {
     pub materialize: fn(name: &str, query: &str) -> String,
     /// Printed after every query (ClickHouse's settings).
     pub suffix: &'static str,
-    /// What the engine needs before the SQL runs (docs).
-    pub needs: &'static str,
 }
 
 /// `'…'` with the quote doubled; backslashes are plain characters.
@@ -160,7 +158,6 @@ pub const DUCKDB: Dialect = Dialect {
     },
     materialize: |name, query| format!("CREATE OR REPLACE TABLE {name} AS\n{query}"),
     suffix: "",
-    needs: "nothing: strip_accents and regexp_matches are built in",
 };
 
 /// The combining marks (accents) PostgreSQL's folding removes: the blocks
@@ -211,7 +208,6 @@ pub const POSTGRES: Dialect = Dialect {
     },
     materialize: |name, query| format!("DROP TABLE IF EXISTS {name};\nCREATE TABLE {name} AS\n{query}"),
     suffix: "",
-    needs: "PostgreSQL 13 or later (normalize) with a UTF8 database; no extension",
 };
 
 pub const SPARK: Dialect = Dialect {
@@ -246,7 +242,6 @@ pub const SPARK: Dialect = Dialect {
     },
     materialize: |name, query| format!("DROP TABLE IF EXISTS {name};\nCREATE TABLE {name} AS\n{query}"),
     suffix: "",
-    needs: "Spark 3.3 or later (startswith, endswith, contains)",
 };
 
 pub const CLICKHOUSE: Dialect = Dialect {
@@ -280,7 +275,6 @@ pub const CLICKHOUSE: Dialect = Dialect {
     materialize: |name, query| format!("CREATE OR REPLACE TABLE {name} ENGINE = MergeTree ORDER BY tuple() AS\n{query}"),
     // A LEFT JOIN's missing side is NULL, as in standard SQL, not 0 or ''.
     suffix: "\nSETTINGS join_use_nulls = 1, max_ast_elements = 10000000, max_expanded_ast_elements = 10000000",
-    needs: "ClickHouse 23.8 or later (normalizeUTF8NFD, window functions)",
 };
 
 pub const BIGQUERY: Dialect = Dialect {
@@ -310,7 +304,6 @@ pub const BIGQUERY: Dialect = Dialect {
     },
     materialize: |name, query| format!("CREATE OR REPLACE TABLE {name} AS\n{query}"),
     suffix: "",
-    needs: "nothing",
 };
 
 pub const SNOWFLAKE: Dialect = Dialect {
@@ -343,7 +336,6 @@ pub const SNOWFLAKE: Dialect = Dialect {
     },
     materialize: |name, query| format!("CREATE OR REPLACE TABLE {name} AS\n{query}"),
     suffix: "",
-    needs: "nothing",
 };
 
 pub const ALL: [&Dialect; 6] = [&DUCKDB, &POSTGRES, &SPARK, &CLICKHOUSE, &BIGQUERY, &SNOWFLAKE];

@@ -451,6 +451,12 @@ impl<'a> Compiler<'a> {
         })
     }
 
+    /// `e`, naming the field of `v` when it names none yet.
+    fn at_field(mut e: Unsupported, v: &Value) -> Unsupported {
+        e.field = e.field.or_else(|| Self::field_name(v).map(str::to_string));
+        e
+    }
+
     fn field_name(v: &Value) -> Option<&str> {
         match &v.operand {
             Operand::Contact(c) | Operand::Row(c) => Some(c),
@@ -511,6 +517,7 @@ impl<'a> Compiler<'a> {
             Test::IsEmpty => is_null(self.value(v)?),
             Test::Truth(wants) => {
                 let e = self.value(v)?;
+                let words_of = func(Func::Fold, vec![Expr::Func("trim", vec![self.text_view(v)?])]);
                 let tests: Vec<Expr> = wants
                     .iter()
                     .map(|want| match v.ty {
@@ -518,8 +525,7 @@ impl<'a> Compiler<'a> {
                         FieldType::Int => bin(e.clone(), "=", Expr::Int(i64::from(*want))),
                         _ => {
                             let words = if *want { crate::text::TRUE_WORDS } else { crate::text::FALSE_WORDS };
-                            let subject = func(Func::Fold, vec![Expr::Func("trim", vec![self.text_view(v).unwrap_or(Expr::Null)])]);
-                            Expr::In(Box::new(subject), words.iter().map(|w| Expr::Str(w.to_string())).collect())
+                            Expr::In(Box::new(words_of.clone()), words.iter().map(|w| Expr::Str(w.to_string())).collect())
                         }
                     })
                     .collect();
@@ -598,10 +604,7 @@ impl<'a> Compiler<'a> {
             Pred::All(ps) => Expr::And(ps.iter().map(|p| self.rows_pred(p)).collect::<R<_>>()?),
             Pred::Any(ps) => Expr::Or(ps.iter().map(|p| self.rows_pred(p)).collect::<R<_>>()?),
             Pred::Not(p) => not(self.rows_pred(p)?),
-            Pred::Leaf(l) => self.leaf(l).map_err(|mut e| {
-                e.field = e.field.or_else(|| Self::field_name(&l.value).map(str::to_string));
-                e
-            })?,
+            Pred::Leaf(l) => self.leaf(l).map_err(|e| Self::at_field(e, &l.value))?,
             Pred::Keys(keys) => self.keys(keys),
             Pred::Member(a) => return Err(unsupported(format!("a segment reference (`{a}`) inside a table's condition"), None)),
         })
@@ -711,10 +714,7 @@ impl<'a> Compiler<'a> {
             Some(e) => {
                 for c in &e.columns {
                     let v = match &c.value {
-                        ColumnValue::Field(v) => self.value(v).map_err(|mut e| {
-                            e.field = e.field.or_else(|| Self::field_name(v).map(str::to_string));
-                            e
-                        })?,
+                        ColumnValue::Field(v) => self.value(v).map_err(|e| Self::at_field(e, v))?,
                         ColumnValue::Address => col(KEY),
                         ColumnValue::Phone => {
                             return Err(unsupported(format!("the list column `{}` holds E.164 numbers, which SQL cannot normalise", c.header), None))
