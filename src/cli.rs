@@ -186,7 +186,7 @@ pub enum Command {
     /// Compile segments to SQL for a warehouse, with the meaning `run` gives them
     #[command(
         long_about = "Compile segments to SQL: per segment one statement selecting its recipients with the list's columns (the normalised key first), ordered by the key, as `run` would write them. The schema comes from the local exports; `warehouse:` in audience.yaml names the relations (by default `contacts` and each table's name). Relative dates are written as the dates they mean on the project's as_of.\n\nA segment that the dialect cannot express (an SMS list, the `cluster` field…) is reported with its place; the other segments are still printed, and the exit status is 1.",
-        after_help = "Examples:\n  audience sql loyal-100 champions-optin --dialect duckdb\n  audience sql loyal-100 newsletter --dialect postgres --counts\n  audience sql newsletter --dialect snowflake --materialize aud_ -o sql/\n  audience sql loyal-100 newsletter --dialect duckdb --dbt dbt/"
+        after_help = "Examples:\n  audience sql loyal-100 champions-optin --dialect duckdb\n  audience sql loyal-100 newsletter --dialect postgres --counts\n  audience sql newsletter --dialect snowflake --materialize aud_ -o sql/\n  audience sql loyal-100 newsletter --dialect duckdb --dbt dbt/\n  audience sql --dialect postgres --stage audience_stage -o sql/"
     )]
     Sql {
         /// Segments to compile [default: every segment file]
@@ -207,6 +207,9 @@ pub enum Command {
         /// Write a dbt project fragment instead: models/audience/ALIAS.sql over dbt sources, sources.yml, schema.yml with tests
         #[arg(long, value_name = "DIR", conflicts_with_all = ["counts", "materialize", "output"])]
         dbt: Option<PathBuf>,
+        /// Compute every aggregate once, in a first statement creating the table NAME (in dbt, the model NAME), which each segment's statement then reads: for many segments
+        #[arg(long, value_name = "NAME", conflicts_with = "counts", value_parser = stage_name)]
+        stage: Option<String>,
         /// Also write the relations the SQL reads, as `audience` read them (typed, trimmed, one row per key), to DIR/NAME.parquet: to try the SQL on a local engine
         #[arg(long, value_name = "DIR")]
         relations: Option<PathBuf>,
@@ -261,4 +264,15 @@ pub enum Command {
     /// Print the manual page (roff) of audience
     #[command(after_help = "Examples:\n  audience man > ~/.local/share/man/man1/audience.1")]
     Man,
+}
+
+/// A stage table's name: letters, digits and `_`, with dots between a
+/// schema and the table; it names a dbt model too, so no quoting is needed.
+fn stage_name(s: &str) -> Result<String, String> {
+    let part_ok = |p: &str| !p.is_empty() && !p.starts_with(|c: char| c.is_ascii_digit()) && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if s.split('.').all(part_ok) {
+        Ok(s.to_string())
+    } else {
+        Err(format!("`{s}` is not a table name: use letters, digits and `_` (not first), with dots between schema and table, as in `audience_stage` or `mkt.audience_stage`"))
+    }
 }

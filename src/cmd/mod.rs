@@ -33,11 +33,18 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Check { paths, no_data, strict, format } => check::run(common, &paths, no_data, strict, format),
         Command::Test { aliases } => test::run(common, &aliases),
         Command::Rfm { scores, format, plot } => rfm::run(common, scores.as_deref(), format, plot.as_deref()),
-        Command::Sql { aliases, dialect, counts, materialize, output, dbt, relations } => sql::run(
+        Command::Sql { aliases, dialect, counts, materialize, output, dbt, relations, stage } => sql::run(
             common,
             &aliases,
             dialect,
-            sql::Options { counts, materialize: materialize.as_deref(), out_dir: output.as_deref(), dbt: dbt.as_deref(), relations: relations.as_deref() },
+            sql::Options {
+                counts,
+                materialize: materialize.as_deref(),
+                out_dir: output.as_deref(),
+                dbt: dbt.as_deref(),
+                relations: relations.as_deref(),
+                stage: stage.as_deref(),
+            },
         ),
         Command::Clusters { format, assign, plot } => clusters::run(common, format, assign.as_deref(), plot.as_deref()),
         Command::Fields { format } => fields::run(common, format),

@@ -19,10 +19,12 @@ pub struct Options<'a> {
     pub out_dir: Option<&'a Path>,
     pub dbt: Option<&'a Path>,
     pub relations: Option<&'a Path>,
+    /// `--stage NAME`: every aggregate computed once into the table NAME.
+    pub stage: Option<&'a str>,
 }
 
 pub fn run(common: &Common, aliases: &[String], which: SqlDialect, opts: Options) -> Result<ExitCode> {
-    let Options { counts, materialize, out_dir, dbt, relations: relations_dir } = opts;
+    let Options { counts, materialize, out_dir, dbt, relations: relations_dir, stage } = opts;
     let d = dialect::by_name(which.name()).expect("every dialect of the command line has a table");
     let session = Session::open(common)?;
     let requested = session.select(aliases)?;
@@ -37,6 +39,11 @@ pub fn run(common: &Common, aliases: &[String], which: SqlDialect, opts: Options
     let mut report = Report::default();
     let mut statements: Vec<(String, String)> = Vec::new();
     let mut notes = Vec::new();
+    let mut stage_statement: Option<String> = None;
+    let wrap = |c: &Compiler, alias: &str, sql: String| match materialize {
+        Some(prefix) => (d.materialize)(&c.table_name(prefix, alias), &sql),
+        None => sql,
+    };
     let failed = |report: &mut Report, s: &Segment, e: Unsupported| {
         let file = s.file.clone().unwrap_or_else(|| project.file.clone());
         let path = e.field.as_deref().and_then(|f| field_path(s, f)).unwrap_or_else(|| "name".into());
@@ -61,6 +68,47 @@ pub fn run(common: &Common, aliases: &[String], which: SqlDialect, opts: Options
                 }
             }
         }
+    } else if let Some(stage) = stage {
+        let plan = match ctx.plan(&requested, Want { export_columns: true, compile_only: false }, &mut notes) {
+            Ok(p) => p,
+            Err(errs) => {
+                session.report(&errs);
+                return Err(crate::diag::Reported.into());
+            }
+        };
+        let mut c = Compiler::new(&plan, &data, project, d, relations(project));
+        if dbt.is_some() {
+            c.dbt_source = Some(DBT_SOURCE);
+        }
+        // Segments that cannot compile are reported and left out of the stage.
+        let mut good = Vec::new();
+        for s in &requested {
+            let Some(sp) = plan.segments.iter().find(|p| p.alias == s.alias) else { continue };
+            match c.check_segment(sp) {
+                Ok(()) => good.push((*s, sp)),
+                Err(e) => failed(&mut report, s, e),
+            }
+        }
+        let plans: Vec<&crate::plan::SegmentPlan> = good.iter().map(|(_, sp)| *sp).collect();
+        match c.stage(&plans) {
+            Ok(sql) if dbt.is_some() => {
+                models.insert(0, DbtModel { name: stage.to_string(), alias: String::new(), sql, key: String::new(), min: None, max: None, stage: true })
+            }
+            Ok(sql) => stage_statement = Some((d.materialize)(&c.relation_name(stage), &sql)),
+            Err(e) => {
+                if let Some((s, _)) = good.first() {
+                    failed(&mut report, s, e);
+                }
+                good.clear();
+            }
+        }
+        for (s, sp) in good {
+            match c.staged_segment(sp, stage) {
+                Ok(sql) if dbt.is_some() => models.push(dbt_model(s, sp, sql, &data)),
+                Ok(sql) => statements.push((s.alias.clone(), wrap(&c, &s.alias, sql))),
+                Err(e) => failed(&mut report, s, e),
+            }
+        }
     } else {
         for s in &requested {
             let plan = match ctx.plan(&[s], Want { export_columns: true, compile_only: false }, &mut notes) {
@@ -76,17 +124,8 @@ pub fn run(common: &Common, aliases: &[String], which: SqlDialect, opts: Options
             }
             let Some(sp) = plan.requested().next() else { continue };
             match c.segment(sp) {
-                Ok(sql) if dbt.is_some() => {
-                    let key = sp.export.as_ref().and_then(|e| e.columns.first()).map(|c| c.header.clone()).unwrap_or_else(|| data.key_column.clone());
-                    models.push(DbtModel { name: s.alias.replace('-', "_"), alias: s.alias.clone(), sql, key, min: s.expect.min, max: s.expect.max });
-                }
-                Ok(sql) => {
-                    let sql = match materialize {
-                        Some(prefix) => (d.materialize)(&c.table_name(prefix, &s.alias), &sql),
-                        None => sql,
-                    };
-                    statements.push((s.alias.clone(), sql));
-                }
+                Ok(sql) if dbt.is_some() => models.push(dbt_model(s, sp, sql, &data)),
+                Ok(sql) => statements.push((s.alias.clone(), wrap(&c, &s.alias, sql))),
                 Err(e) => failed(&mut report, s, e),
             }
         }
@@ -98,7 +137,8 @@ pub fn run(common: &Common, aliases: &[String], which: SqlDialect, opts: Options
         write_dbt(dir, &models, project, &data)?;
         eprintln!("wrote {} dbt model(s) for {} to {}", models.len(), d.name, dir.join("models/audience").display());
     } else {
-        print_statements(&statements, out_dir, counts, d.name)?;
+        let stage = stage.zip(stage_statement.as_deref());
+        print_statements(stage, &statements, out_dir, counts, d.name)?;
     }
     if !report.is_empty() {
         eprintln!("{}", report.render());
@@ -107,10 +147,27 @@ pub fn run(common: &Common, aliases: &[String], which: SqlDialect, opts: Options
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_statements(statements: &[(String, String)], out_dir: Option<&Path>, counts: bool, dialect: &str) -> Result<()> {
+/// The dbt model of a segment's statement.
+fn dbt_model(s: &Segment, sp: &crate::plan::SegmentPlan, sql: String, data: &crate::load::Dataset) -> DbtModel {
+    let key = sp.export.as_ref().and_then(|e| e.columns.first()).map(|c| c.header.clone()).unwrap_or_else(|| data.key_column.clone());
+    DbtModel { name: s.alias.replace('-', "_"), alias: s.alias.clone(), sql, key, min: s.expect.min, max: s.expect.max, stage: false }
+}
+
+/// The file of the stage statement under `-o DIR`: a dot is in no alias,
+/// so it cannot overwrite a segment's file.
+fn stage_file(name: &str) -> String {
+    format!("{name}.stage.sql")
+}
+
+fn print_statements(stage: Option<(&str, &str)>, statements: &[(String, String)], out_dir: Option<&Path>, counts: bool, dialect: &str) -> Result<()> {
+    let stage_text = |name: &str, sql: &str| format!("-- stage: {name}\n{sql};\n");
     match out_dir {
         Some(dir) => {
             std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("{}: cannot create the folder: {e}", dir.display()))?;
+            if let Some((name, sql)) = stage {
+                crate::output::write_bytes_atomic(&dir.join(stage_file(name)), stage_text(name, sql).as_bytes())?;
+                eprintln!("wrote the stage {name} to {}: run it before the segments' statements", dir.join(stage_file(name)).display());
+            }
             for (alias, sql) in statements {
                 let path = dir.join(format!("{alias}.sql"));
                 crate::output::write_bytes_atomic(&path, statement(alias, sql, counts).as_bytes())?;
@@ -118,7 +175,8 @@ fn print_statements(statements: &[(String, String)], out_dir: Option<&Path>, cou
             eprintln!("wrote {} statement(s) for {dialect} to {}", statements.len(), dir.display());
         }
         None => {
-            let text: String = statements.iter().map(|(alias, sql)| statement(alias, sql, counts)).collect();
+            let mut text: String = stage.map(|(name, sql)| stage_text(name, sql)).unwrap_or_default();
+            text.extend(statements.iter().map(|(alias, sql)| statement(alias, sql, counts)));
             print!("{text}");
         }
     }
@@ -137,6 +195,8 @@ struct DbtModel {
     key: String,
     min: Option<u64>,
     max: Option<u64>,
+    /// The shared stage of `--stage`, which the segment models read.
+    stage: bool,
 }
 
 /// YAML text of a scalar, quoted.
@@ -150,10 +210,12 @@ fn write_dbt(dir: &Path, models: &[DbtModel], project: &crate::project::Project,
     let base = dir.join("models").join("audience");
     std::fs::create_dir_all(&base).map_err(|e| anyhow::anyhow!("{}: cannot create the folder: {e}", base.display()))?;
     for m in models {
-        let text = format!(
-            "-- audience segment `{}`, compiled by `audience sql --dbt`; edit the segment file, not this one.\n{{{{ config(materialized='table') }}}}\n{}\n",
-            m.alias, m.sql
-        );
+        let what = if m.stage {
+            "the stage every audience segment model reads, compiled by `audience sql --dbt`; edit the segment files".to_string()
+        } else {
+            format!("audience segment `{}`, compiled by `audience sql --dbt`; edit the segment file", m.alias)
+        };
+        let text = format!("-- {what}, not this one.\n{{{{ config(materialized='table') }}}}\n{}\n", m.sql);
         crate::output::write_bytes_atomic(&base.join(format!("{}.sql", m.name)), text.as_bytes())?;
     }
     let rel = relations(project);
@@ -185,7 +247,7 @@ fn write_dbt(dir: &Path, models: &[DbtModel], project: &crate::project::Project,
     }
     crate::output::write_bytes_atomic(&base.join("sources.yml"), sources.as_bytes())?;
     let mut schema = String::from("version: 2\n\nmodels:\n");
-    for m in models {
+    for m in models.iter().filter(|m| !m.stage) {
         schema += &format!("  - name: {}\n    description: {}\n", m.name, yq(&format!("Recipients of the audience segment `{}`", m.alias)));
         if m.min.is_some() || m.max.is_some() {
             let mut args = Vec::new();

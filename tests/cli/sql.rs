@@ -136,3 +136,35 @@ fn dbt_writes_models_over_sources_with_the_key_and_bounds_tested() {
     assert!(schema.contains("      - audience_row_count: {min: "), "{schema}");
     assert!(w.read("dbt/macros/audience_row_count.sql").contains("{% test audience_row_count(model, min=none, max=none) %}"));
 }
+
+#[test]
+fn stage_computes_the_features_once_and_each_segment_reads_them() {
+    use sqlparser::dialect::DuckDbDialect;
+    use sqlparser::parser::Parser;
+    let w = sample();
+    let out = w.run(&["sql", "--dialect", "duckdb", "--stage", "mkt.audience_stage", "loyal-100", "champions-optin", "gmail"]);
+    out.ok().stdout_has("-- stage: mkt.audience_stage\nCREATE OR REPLACE TABLE \"mkt\".\"audience_stage\" AS\nWITH ");
+    let statements = Parser::parse_sql(&DuckDbDialect {}, &out.stdout).unwrap_or_else(|e| panic!("the staged SQL does not parse: {e}"));
+    assert_eq!(statements.len(), 4, "the stage and three segments");
+    // The segments read the stage alone: no CTE, no other relation.
+    let (_, segments) = out.stdout.split_once("-- segment: ").unwrap();
+    assert!(!segments.contains("WITH ") && !segments.contains("\"contacts\"") && !segments.contains("\"orders\""), "{segments}");
+    assert_eq!(segments.matches("FROM \"mkt\".\"audience_stage\"").count(), 3);
+    assert!(out.stdout.find("-- segment: loyal-100").unwrap() < out.stdout.find("-- segment: champions-optin").unwrap());
+
+    // -o: the stage's file has a dot in its name, which no alias has.
+    w.run(&["sql", "--dialect", "postgres", "--stage", "audience_stage", "-o", "staged", "loyal-100"])
+        .ok()
+        .stderr_has("run it before the segments' statements");
+    assert!(w.read("staged/audience_stage.stage.sql").starts_with("-- stage: audience_stage\nDROP TABLE IF EXISTS \"audience_stage\";\nCREATE TABLE"));
+    assert!(w.read("staged/loyal-100.sql").starts_with("-- segment: loyal-100\nSELECT "));
+
+    // dbt: the stage is a model the segment models ref(), with no tests of its own.
+    w.run(&["sql", "--dialect", "duckdb", "--stage", "audience_stage", "--dbt", "dbt", "loyal-100"]).ok();
+    assert!(w.read("dbt/models/audience/audience_stage.sql").contains("FROM {{ source('audience', 'orders') }}"));
+    assert!(w.read("dbt/models/audience/loyal_100.sql").contains("FROM {{ ref('audience_stage') }}"));
+    assert!(!w.read("dbt/models/audience/schema.yml").contains("name: audience_stage"));
+
+    w.run(&["sql", "--dialect", "duckdb", "--stage", "1st-stage"]).code(2).stderr_has("`1st-stage` is not a table name");
+    w.run(&["sql", "--dialect", "duckdb", "--stage", "s", "--counts"]).code(2);
+}

@@ -228,6 +228,26 @@ def check_dbt(aud: str, proj: str, work: str) -> int:
 
 # ---------------------------------------------------------------- comparison
 
+def check_stage(db, engine: str, aud: str, proj: str, work: str, compiled: list[str]) -> int:
+    """`audience sql --stage`: the stage table created once, then every
+    segment's statement over it; returns how many give run's recipients."""
+    stage_dir = os.path.join(work, f"stage-{engine}")
+    sh([aud, "sql", "--dialect", engine, "--stage", "audience_stage", "-o", stage_dir, *compiled], cwd=proj)
+    text = open(os.path.join(stage_dir, "audience_stage.stage.sql"), encoding="utf-8").read()
+    # A dialect may drop the old table first: one statement at a time.
+    for stmt in re.split(r";\n(?=CREATE )", text.strip().rstrip(";")):
+        db.query(stmt)
+    same = 0
+    for alias in compiled:
+        rows = db.query(open(os.path.join(stage_dir, f"{alias}.sql"), encoding="utf-8").read())
+        got = sorted(str(r[0]) for r in rows)
+        if got != list_keys(os.path.join(proj, "out"), alias):
+            print(f"  {engine}: {alias}: through --stage, {len(got)} keys differ from run's list")
+        else:
+            same += 1
+    return same
+
+
 def split_files(out: str, alias: str) -> dict[str, str]:
     """For a list split in files (`split_by`, `groups`): key -> file stem."""
     found = {}
@@ -336,10 +356,12 @@ def main() -> None:
             if len(rows) != len(compiled):
                 print(f"  {engine}: --counts gave {len(rows)} row(s) for {len(compiled)} segment(s)")
                 failures += 1
+            staged = check_stage(db, engine, aud, proj, work, compiled)
+            failures += len(compiled) - staged
             randoms = sum(1 for a in compiled if a.startswith("random-"))
             print(f"{engine} ({db.version}): {same} of {len(compiled)} compiled segment(s) give run's recipients "
                   f"({len(compiled) - randoms} of the sample's, {randoms} random with seed {args.seed}); "
-                  f"counts agree for {counted}; not compiled: {len(refused)}")
+                  f"counts agree for {counted}; through --stage: {staged}; not compiled: {len(refused)}")
             for alias, why in refused:
                 print(f"  not compiled for {engine}: {alias}: {why}")
         finally:

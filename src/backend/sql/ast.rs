@@ -105,6 +105,8 @@ pub enum From {
         logical: String,
         name: String,
     },
+    /// The stage table of `--stage` (in dbt, the stage model).
+    Stage(String),
     /// A name the query's `WITH` defines.
     Cte(String),
     /// `left LEFT JOIN right USING (column)`.
@@ -350,6 +352,13 @@ impl<'d> Printer<'d> {
             From::Relation { logical, name } => {
                 let r = match self.dbt_source {
                     Some(source) => format!("{{{{ source('{source}', '{logical}') }}}}"),
+                    None => self.relation(name),
+                };
+                self.out.push_str(&r);
+            }
+            From::Stage(name) => {
+                let r = match self.dbt_source {
+                    Some(_) => format!("{{{{ ref('{name}') }}}}"),
                     None => self.relation(name),
                 };
                 self.out.push_str(&r);

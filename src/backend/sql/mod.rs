@@ -707,6 +707,50 @@ impl<'a> Compiler<'a> {
         self.ranks.borrow_mut().clear();
         let mut ctes = Vec::new();
         self.base(&mut ctes)?;
+        let body = self.recipients(s, From::Cte(RANKS.into()))?;
+        self.ranks_cte(&mut ctes)?;
+        Ok(self.print(&Query { ctes, body: vec![body] }))
+    }
+
+    /// The shared stage of `--stage`: one row per contact with every
+    /// aggregate, rank test and recipient flag that the requested segments
+    /// read (the `__g` of their statements, computed once). Call it before
+    /// [`Compiler::staged_segment`], which names the same rank columns.
+    pub fn stage(&self, segments: &[&SegmentPlan]) -> R<String> {
+        self.ranks.borrow_mut().clear();
+        let mut ctes = Vec::new();
+        self.base(&mut ctes)?;
+        // Lowering every segment registers its rank tests as columns.
+        for s in segments {
+            self.recipients(s, From::Cte(RANKS.into()))?;
+        }
+        self.ranks_cte(&mut ctes)?;
+        let body = Select { star: true, from: Some(From::Cte(RANKS.into())), ..Select::default() };
+        Ok(self.print(&Query { ctes, body: vec![body] }))
+    }
+
+    /// Whether the segment compiles (its conditions, list columns and
+    /// recipient tests), without keeping what it registers.
+    pub fn check_segment(&self, s: &SegmentPlan) -> R<()> {
+        let before = self.ranks.borrow().len();
+        let r = self.recipients(s, From::Cte(RANKS.into())).map(|_| ());
+        self.ranks.borrow_mut().truncate(before);
+        r
+    }
+
+    /// A segment's recipients read from the stage table `table`.
+    pub fn staged_segment(&self, s: &SegmentPlan, table: &str) -> R<String> {
+        let before = self.ranks.borrow().len();
+        let body = self.recipients(s, From::Stage(table.to_string()))?;
+        if self.ranks.borrow().len() != before {
+            return Err(unsupported("a rank test that the stage does not hold (compile the stage with every segment)", None));
+        }
+        Ok(self.print(&Query { ctes: Vec::new(), body: vec![body] }))
+    }
+
+    /// The `SELECT` of a segment's recipients with its list columns, over `from`
+    /// (the statement's `__g`, or the stage table).
+    fn recipients(&self, s: &SegmentPlan, from: From) -> R<Select> {
         let members = self.pred(&s.members)?;
         let (suppressed, consent, valid) = self.reasons(s)?;
         let mut items = Vec::new();
@@ -732,15 +776,13 @@ impl<'a> Compiler<'a> {
             }
             None => items.push((col(KEY), self.data.key_column.clone())),
         }
-        self.ranks_cte(&mut ctes)?;
-        let body = Select {
+        Ok(Select {
             items,
-            from: Some(From::Cte(RANKS.into())),
+            from: Some(from),
             filter: Some(Expr::And(vec![members, not(suppressed), consent, valid])),
             order_by: vec![Order::asc(col(KEY))],
             ..Select::default()
-        };
-        Ok(self.print(&Query { ctes, body: vec![body] }))
+        })
     }
 
     /// One statement of counts: a row per requested segment, in the order
@@ -796,6 +838,11 @@ impl<'a> Compiler<'a> {
         p.query(q);
         p.push(self.d.suffix);
         p.finish()
+    }
+
+    /// A relation's dotted name, quoted for the dialect.
+    pub fn relation_name(&self, name: &str) -> String {
+        Printer::new(self.d).relation(name)
     }
 
     /// A name for `--materialize`, quoted for the dialect.
