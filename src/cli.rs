@@ -186,7 +186,7 @@ pub enum Command {
     /// Compile segments to SQL for a warehouse, with the meaning `run` gives them
     #[command(
         long_about = "Compile segments to SQL: per segment one statement selecting its recipients with the list's columns (the normalised key first), ordered by the key, as `run` would write them. The schema comes from the local exports; `warehouse:` in audience.yaml names the relations (by default `contacts` and each table's name). Relative dates are written as the dates they mean on the project's as_of.\n\nA segment that the dialect cannot express (an SMS list, the `cluster` field…) is reported with its place; the other segments are still printed, and the exit status is 1.",
-        after_help = "Examples:\n  audience sql loyal-100 champions-optin --dialect duckdb\n  audience sql loyal-100 newsletter --dialect postgres --counts\n  audience sql newsletter --dialect snowflake --materialize aud_ -o sql/\n  audience sql loyal-100 newsletter --dialect duckdb --dbt dbt/\n  audience sql --dialect postgres --stage audience_stage -o sql/"
+        after_help = "Examples:\n  audience sql loyal-100 champions-optin --dialect duckdb\n  audience sql loyal-100 newsletter --dialect postgres --counts\n  audience sql newsletter --dialect snowflake --materialize aud_ -o sql/\n  audience sql loyal-100 newsletter --dialect duckdb --dbt dbt/\n  audience sql loyal-100 champions-optin --dialect postgres --stage audience_stage -o sql/"
     )]
     Sql {
         /// Segments to compile [default: every segment file]

@@ -13,8 +13,8 @@ use crate::diag::did_you_mean;
 use crate::rfm::{self, ClassDef};
 use crate::segment::ast::{AggDef, Cond};
 use crate::segment::parse::{parse_agg, parse_condition, Level};
-use crate::types::DeclaredType;
 use crate::types::Encoding;
+use crate::types::FieldType;
 use crate::yamldoc::{index, join, kind, scalar_text, Doc};
 
 pub const FILE_NAME: &str = "audience.yaml";
@@ -32,7 +32,7 @@ pub struct Source {
     /// Absolute path or glob pattern.
     pub path: String,
     pub key: String,
-    pub columns: Vec<(String, DeclaredType)>,
+    pub columns: Vec<(String, FieldType)>,
 }
 
 #[derive(Clone, Debug)]
@@ -325,7 +325,7 @@ fn parse_email_key(doc: &mut Doc, m: &Mapping, path: &str) -> EmailKey {
     }
 }
 
-fn parse_columns(doc: &mut Doc, m: &Mapping, path: &str) -> Vec<(String, DeclaredType)> {
+fn parse_columns(doc: &mut Doc, m: &Mapping, path: &str) -> Vec<(String, FieldType)> {
     let mut out = Vec::new();
     let p = join(path, "columns");
     let Some(v) = m.get("columns").filter(|v| !v.is_null()) else { return out };
@@ -337,8 +337,8 @@ fn parse_columns(doc: &mut Doc, m: &Mapping, path: &str) -> Vec<(String, Declare
         let name = scalar_text(k).unwrap_or_default();
         let tname = scalar_text(t).unwrap_or_default();
         // "text" is accepted as another word for string.
-        let Some(ty) = DeclaredType::from_name(if tname == "text" { "string" } else { &tname }) else {
-            let hint = did_you_mean(&tname, DeclaredType::NAMES.iter().copied()).or(Some(format!("types: {}", DeclaredType::NAMES.join(", "))));
+        let Some(ty) = FieldType::from_declared(&tname) else {
+            let hint = did_you_mean(&tname, FieldType::DECLARED_NAMES.iter().copied()).or(Some(format!("types: {}", FieldType::DECLARED_NAMES.join(", "))));
             doc.error_hint(&join(&p, &name), format!("unknown type `{tname}` for column `{name}`"), hint);
             continue;
         };

@@ -115,51 +115,36 @@ impl FieldType {
         }
     }
 
+    /// The names `columns:` uses in audience.yaml (`text` is read as `string` too).
+    pub const DECLARED_NAMES: [&'static str; 6] = ["string", "int", "float", "bool", "date", "datetime"];
+
+    /// The type a `columns:` entry of audience.yaml declares.
+    pub fn from_declared(name: &str) -> Option<FieldType> {
+        Some(match name {
+            "string" | "text" => FieldType::Text,
+            "int" => FieldType::Int,
+            "float" => FieldType::Float,
+            "bool" => FieldType::Bool,
+            "date" => FieldType::Date,
+            "datetime" => FieldType::Datetime,
+            _ => return None,
+        })
+    }
+
+    /// Its name under `columns:` in audience.yaml.
+    pub fn declared_name(self) -> &'static str {
+        match self {
+            FieldType::Text => "string",
+            other => other.name(),
+        }
+    }
+
     pub fn is_number(self) -> bool {
         matches!(self, FieldType::Int | FieldType::Float)
     }
 
     pub fn is_date(self) -> bool {
         matches!(self, FieldType::Date | FieldType::Datetime)
-    }
-}
-
-/// A type declared under `columns:` in audience.yaml.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DeclaredType {
-    String,
-    Int,
-    Float,
-    Bool,
-    Date,
-    Datetime,
-}
-
-impl DeclaredType {
-    /// The names `columns:` uses in audience.yaml.
-    pub const NAMES: [&'static str; 6] = ["string", "int", "float", "bool", "date", "datetime"];
-
-    pub fn from_name(name: &str) -> Option<DeclaredType> {
-        Some(match name {
-            "string" => DeclaredType::String,
-            "int" => DeclaredType::Int,
-            "float" => DeclaredType::Float,
-            "bool" => DeclaredType::Bool,
-            "date" => DeclaredType::Date,
-            "datetime" => DeclaredType::Datetime,
-            _ => return None,
-        })
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            DeclaredType::String => "string",
-            DeclaredType::Int => "int",
-            DeclaredType::Float => "float",
-            DeclaredType::Bool => "bool",
-            DeclaredType::Date => "date",
-            DeclaredType::Datetime => "datetime",
-        }
     }
 }
 

@@ -5,7 +5,7 @@
 
 use super::csvread::Cells;
 use crate::text::bool_word;
-pub use crate::types::DeclaredType;
+pub use crate::types::FieldType;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -35,7 +35,7 @@ pub struct TypedColumn {
 pub struct InferOptions<'a> {
     /// `None` is auto.
     pub decimal_comma: Option<bool>,
-    pub declared: Option<DeclaredType>,
+    pub declared: Option<FieldType>,
     /// Converts a timestamp that carried an offset (`Z` or `±HH:MM`) to the
     /// naive local time of the project's zone.
     pub to_local: &'a dyn Fn(DateTime<FixedOffset>) -> NaiveDateTime,
@@ -60,7 +60,7 @@ const DATE_ROLE_SHARE: f64 = 0.9;
 /// A table's `date` column that inference left as text, typed again.
 pub enum DateRole {
     /// Dates (or datetimes) but for a few values, which are failed casts.
-    Dates(TypedColumn, DeclaredType),
+    Dates(TypedColumn, FieldType),
     /// Too few dates: the first value that is not one (row, text) and the
     /// share of values that are not dates.
     NotDates((usize, String), f64),
@@ -72,7 +72,7 @@ pub enum DateRole {
 /// failed casts, counted as for a declared type.
 pub fn date_role(col: TypedColumn, opts: &InferOptions) -> DateRole {
     let ColumnData::Text(values) = col.data else {
-        return DateRole::Dates(col, DeclaredType::Date);
+        return DateRole::Dates(col, FieldType::Date);
     };
     let (mut total, mut dates, mut with_time) = (0usize, 0usize, false);
     let mut first_bad = None;
@@ -94,7 +94,7 @@ pub fn date_role(col: TypedColumn, opts: &InferOptions) -> DateRole {
     match first_bad {
         Some(bad) if share < DATE_ROLE_SHARE => DateRole::NotDates(bad, 1.0 - share),
         _ => {
-            let ty = if with_time { DeclaredType::Datetime } else { DeclaredType::Date };
+            let ty = if with_time { FieldType::Datetime } else { FieldType::Date };
             let (data, failed, failed_example) = cast(values, ty, opts);
             DateRole::Dates(TypedColumn { name: col.name, data, failed, failed_example }, ty)
         }
@@ -222,17 +222,17 @@ fn infer(values: Cells, opts: &InferOptions) -> ColumnData {
 
 /// A declared type: each non-empty cell that does not fit becomes missing and
 /// is counted.
-fn cast(values: Cells, declared: DeclaredType, opts: &InferOptions) -> (ColumnData, usize, Option<(usize, String)>) {
+fn cast(values: Cells, declared: FieldType, opts: &InferOptions) -> (ColumnData, usize, Option<(usize, String)>) {
     let decimal_comma = opts.decimal_comma != Some(false);
     let mut failed = 0;
     let mut example = None;
     let data = match declared {
-        DeclaredType::String => ColumnData::Text(values),
-        DeclaredType::Int => ColumnData::Int(cast_each(&values, |s| cast_int(s, decimal_comma).into(), &mut failed, &mut example)),
-        DeclaredType::Float => ColumnData::Float(cast_each(&values, |s| parse_number(s, decimal_comma).into(), &mut failed, &mut example)),
-        DeclaredType::Bool => ColumnData::Bool(cast_each(&values, |s| bool_word(s).into(), &mut failed, &mut example)),
-        DeclaredType::Date => ColumnData::Date(cast_each(&values, |s| temporal_cast(s, |s| to_date(s, opts)), &mut failed, &mut example)),
-        DeclaredType::Datetime => ColumnData::Datetime(cast_each(&values, |s| temporal_cast(s, |s| to_datetime(s, opts)), &mut failed, &mut example)),
+        FieldType::Text => ColumnData::Text(values),
+        FieldType::Int => ColumnData::Int(cast_each(&values, |s| cast_int(s, decimal_comma).into(), &mut failed, &mut example)),
+        FieldType::Float => ColumnData::Float(cast_each(&values, |s| parse_number(s, decimal_comma).into(), &mut failed, &mut example)),
+        FieldType::Bool => ColumnData::Bool(cast_each(&values, |s| bool_word(s).into(), &mut failed, &mut example)),
+        FieldType::Date => ColumnData::Date(cast_each(&values, |s| temporal_cast(s, |s| to_date(s, opts)), &mut failed, &mut example)),
+        FieldType::Datetime => ColumnData::Datetime(cast_each(&values, |s| temporal_cast(s, |s| to_datetime(s, opts)), &mut failed, &mut example)),
     };
     (data, failed, example)
 }
@@ -574,7 +574,7 @@ mod tests {
         t.with_timezone(&FixedOffset::east_opt(3600).unwrap()).naive_local()
     }
 
-    fn opts(decimal_comma: Option<bool>, declared: Option<DeclaredType>) -> InferOptions<'static> {
+    fn opts(decimal_comma: Option<bool>, declared: Option<FieldType>) -> InferOptions<'static> {
         InferOptions { decimal_comma, declared, to_local: &utc_plus_one }
     }
 
@@ -605,7 +605,7 @@ mod tests {
         }
         assert_eq!(infer_auto("cpu", &["1"]), ColumnData::Int(vec![Some(1)]));
         // Declared wins over the name.
-        let c = infer_column("postal_code", cells(&["75001"]), &opts(None, Some(DeclaredType::Int)));
+        let c = infer_column("postal_code", cells(&["75001"]), &opts(None, Some(FieldType::Int)));
         assert_eq!(c.data, ColumnData::Int(vec![Some(75001)]));
     }
 
@@ -647,10 +647,10 @@ mod tests {
         assert_eq!(infer_auto("n", &["1.5", "-1E400"]), text(&["1.5", "-1E400"]));
         assert_eq!(infer_auto("n", &["1.5", "1e308", "1e-400"]), ColumnData::Float(vec![Some(1.5), Some(1e308), Some(0.0)]));
         // ...and under a declared float or int it is a failed cast.
-        let c = infer_column("n", cells(&["2", "1e309"]), &opts(None, Some(DeclaredType::Float)));
+        let c = infer_column("n", cells(&["2", "1e309"]), &opts(None, Some(FieldType::Float)));
         assert_eq!(c.data, ColumnData::Float(vec![Some(2.0), None]));
         assert_eq!((c.failed, c.failed_example), (1, Some((1, "1e309".to_owned()))));
-        let c = infer_column("n", cells(&["1e309"]), &opts(None, Some(DeclaredType::Int)));
+        let c = infer_column("n", cells(&["1e309"]), &opts(None, Some(FieldType::Int)));
         assert_eq!((c.data, c.failed), (ColumnData::Int(vec![None]), 1));
     }
 
@@ -662,7 +662,7 @@ mod tests {
         assert_eq!(infer_auto("n", &["0", "0.5"]), ColumnData::Float(vec![Some(0.0), Some(0.5)]));
         assert_eq!(infer_auto("n", &["0,5", "3"]), ColumnData::Float(vec![Some(0.5), Some(3.0)]));
         // Declared int accepts them.
-        let c = infer_column("code", cells(&["01000"]), &opts(None, Some(DeclaredType::Int)));
+        let c = infer_column("code", cells(&["01000"]), &opts(None, Some(FieldType::Int)));
         assert_eq!((c.data, c.failed), (ColumnData::Int(vec![Some(1000)]), 0));
     }
 
@@ -762,7 +762,7 @@ mod tests {
         let col = infer_column("d", cells(&values), &opts(None, None));
         assert!(matches!(col.data, ColumnData::Text(_)));
         let DateRole::Dates(col, ty) = date_role(col, &opts(None, None)) else { panic!("not dates") };
-        assert_eq!(ty, DeclaredType::Date);
+        assert_eq!(ty, FieldType::Date);
         assert_eq!((col.failed, col.failed_example), (1, Some((7, "2025-02-30".to_owned()))));
         let ColumnData::Date(days_read) = col.data else { panic!("not a date column") };
         assert_eq!((days_read[0], days_read[7]), (Some(days(2025, 1, 1)), None));
@@ -770,7 +770,7 @@ mod tests {
         values[3] = "2025-01-01 10:30";
         let col = infer_column("d", cells(&values), &opts(None, None));
         let DateRole::Dates(col, ty) = date_role(col, &opts(None, None)) else { panic!("not dates") };
-        assert_eq!((ty, col.failed), (DeclaredType::Datetime, 1));
+        assert_eq!((ty, col.failed), (FieldType::Datetime, 1));
     }
 
     #[test]
@@ -798,26 +798,26 @@ mod tests {
 
     #[test]
     fn declared_string_keeps_text() {
-        let c = infer_column("n", cells(&["1", " 2 "]), &opts(None, Some(DeclaredType::String)));
+        let c = infer_column("n", cells(&["1", " 2 "]), &opts(None, Some(FieldType::Text)));
         assert_eq!((c.data, c.failed), (text(&["1", "2"]), 0));
     }
 
     #[test]
     fn declared_int() {
-        let c = infer_column("n", cells(&["12", "12,00", "12.0", "€ 7", "12,50", "", "abc", "1 000"]), &opts(None, Some(DeclaredType::Int)));
+        let c = infer_column("n", cells(&["12", "12,00", "12.0", "€ 7", "12,50", "", "abc", "1 000"]), &opts(None, Some(FieldType::Int)));
         assert_eq!(c.data, ColumnData::Int(vec![Some(12), Some(12), Some(12), Some(7), None, None, None, Some(1000)]));
         assert_eq!(c.failed, 2);
         assert_eq!(c.failed_example, Some((4, "12,50".to_owned())));
-        let c = infer_column("n", cells(&["12,00"]), &opts(Some(false), Some(DeclaredType::Int)));
+        let c = infer_column("n", cells(&["12,00"]), &opts(Some(false), Some(FieldType::Int)));
         assert_eq!((c.data, c.failed), (ColumnData::Int(vec![None]), 1));
     }
 
     #[test]
     fn declared_float() {
-        let c = infer_column("n", cells(&["1.5", "2,5", "3", "x", "$4"]), &opts(None, Some(DeclaredType::Float)));
+        let c = infer_column("n", cells(&["1.5", "2,5", "3", "x", "$4"]), &opts(None, Some(FieldType::Float)));
         assert_eq!(c.data, ColumnData::Float(vec![Some(1.5), Some(2.5), Some(3.0), None, Some(4.0)]));
         assert_eq!((c.failed, c.failed_example), (1, Some((3, "x".to_owned()))));
-        let c = infer_column("n", cells(&["2,5"]), &opts(Some(false), Some(DeclaredType::Float)));
+        let c = infer_column("n", cells(&["2,5"]), &opts(Some(false), Some(FieldType::Float)));
         assert_eq!(c.failed, 1);
     }
 
@@ -826,7 +826,7 @@ mod tests {
         let c = infer_column(
             "b",
             cells(&["true", "1", "YES", "y", "Oui", "o", "vrai", "X", "false", "0", "no", "N", "non", "Faux", "maybe"]),
-            &opts(None, Some(DeclaredType::Bool)),
+            &opts(None, Some(FieldType::Bool)),
         );
         let t = Some(true);
         let f = Some(false);
@@ -837,11 +837,11 @@ mod tests {
     #[test]
     fn declared_date_and_datetime() {
         let values = cells(&["2024-03-01", "01/03/2024 23:30", "2024-03-01T23:30:00Z", "0000-00-00", "soon"]);
-        let c = infer_column("d", values.clone(), &opts(None, Some(DeclaredType::Date)));
+        let c = infer_column("d", values.clone(), &opts(None, Some(FieldType::Date)));
         // 23:30Z is 00:30 the next day in UTC+1.
         assert_eq!(c.data, ColumnData::Date(vec![Some(days(2024, 3, 1)), Some(days(2024, 3, 1)), Some(days(2024, 3, 2)), None, None]));
         assert_eq!((c.failed, c.failed_example), (1, Some((4, "soon".to_owned()))));
-        let c = infer_column("d", values, &opts(None, Some(DeclaredType::Datetime)));
+        let c = infer_column("d", values, &opts(None, Some(FieldType::Datetime)));
         assert_eq!(
             c.data,
             ColumnData::Datetime(vec![
@@ -857,9 +857,9 @@ mod tests {
 
     #[test]
     fn declared_type_names() {
-        for name in DeclaredType::NAMES {
-            assert_eq!(DeclaredType::from_name(name).unwrap().name(), name);
+        for name in FieldType::DECLARED_NAMES {
+            assert_eq!(FieldType::from_declared(name).unwrap().declared_name(), name);
         }
-        assert_eq!(DeclaredType::from_name("text"), None);
+        assert_eq!(FieldType::from_declared("text"), Some(FieldType::Text));
     }
 }

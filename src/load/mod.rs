@@ -20,7 +20,7 @@ use crate::diag::did_you_mean;
 use crate::project::{CsvCfg, EmailKey, Project, Source, TableCfg};
 pub use crate::types::{FieldType, KEY, ROW};
 use csvread::CsvDialect;
-use infer::{ColumnData, DeclaredType, InferOptions, TypedColumn};
+use infer::{ColumnData, InferOptions, TypedColumn};
 use input::Snapshot;
 pub use notes::Notes;
 
@@ -191,12 +191,12 @@ fn read_csv(
     for n in &raw.notes {
         notes.add(format!("{label}: {n}"));
     }
-    let jobs: Vec<(String, csvread::Cells, Option<DeclaredType>, bool)> = raw
+    let jobs: Vec<(String, csvread::Cells, Option<FieldType>, bool)> = raw
         .headers
         .iter()
         .zip(std::mem::take(&mut raw.columns))
         .map(|(name, values)| {
-            let declared = src.columns.iter().find(|(n, _)| n == name).map(|(_, t)| *t).or_else(|| (name == &src.key).then_some(DeclaredType::String));
+            let declared = src.columns.iter().find(|(n, _)| n == name).map(|(_, t)| *t).or_else(|| (name == &src.key).then_some(FieldType::Text));
             let is_date = declared.is_none() && date_role == Some(name.as_str());
             (name.clone(), values, declared, is_date)
         })
@@ -233,7 +233,7 @@ fn read_csv(
         };
         let name = &col.name;
         if col.failed > 0 {
-            let ty = declared.map(DeclaredType::name).unwrap_or("of its type");
+            let ty = declared.map(FieldType::declared_name).unwrap_or("of its type");
             let example = col
                 .failed_example
                 .as_ref()

@@ -84,8 +84,8 @@ pub enum Test {
         values: Vec<String>,
         fold: bool,
     },
-    /// The text starts (or ends) with one of `values`: an OR of such tests
-    /// on one value, merged (`op` is `StartsWith` or `EndsWith`).
+    /// The text starts with, ends with or contains one of `values`: an OR
+    /// of such tests on one value, merged (`op` is never `Eq`).
     AnyAffix {
         op: TextOp,
         values: Vec<String>,
@@ -216,9 +216,9 @@ impl Pred {
 
 /// In an OR, the text equalities and `in` lists on one value (same field,
 /// same folding) become one `in` list at the place of the first, and its
-/// `starts_with` (or `ends_with`) tests one test of many affixes: a list of
-/// a thousand postal codes or prefixes is one lookup per contact, not a
-/// thousand tests. Every form is false on a missing value, so the OR keeps
+/// `starts_with` (`ends_with`, `contains`) tests one test of many affixes:
+/// a list of a thousand postal codes, prefixes or words is one lookup per
+/// contact, not a thousand tests. Every form is false on a missing value, so the OR keeps
 /// its meaning.
 fn merge_text_sets(parts: Vec<Pred>) -> Vec<Pred> {
     let mut out: Vec<Pred> = Vec::with_capacity(parts.len());
@@ -228,7 +228,9 @@ fn merge_text_sets(parts: Vec<Pred>) -> Vec<Pred> {
         let (value, fold, op, values) = match p {
             Pred::Leaf(Leaf { value, test: Test::Text { op: TextOp::Eq, value: v, fold } }) => (value, fold, TextOp::Eq, vec![v]),
             Pred::Leaf(Leaf { value, test: Test::InText { values, fold } }) => (value, fold, TextOp::Eq, values),
-            Pred::Leaf(Leaf { value, test: Test::Text { op: op @ (TextOp::StartsWith | TextOp::EndsWith), value: v, fold } }) => (value, fold, op, vec![v]),
+            Pred::Leaf(Leaf { value, test: Test::Text { op: op @ (TextOp::StartsWith | TextOp::EndsWith | TextOp::Contains), value: v, fold } }) => {
+                (value, fold, op, vec![v])
+            }
             Pred::Leaf(Leaf { value, test: Test::AnyAffix { op, values, fold } }) => (value, fold, op, values),
             other => {
                 out.push(other);

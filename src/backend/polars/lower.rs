@@ -132,6 +132,7 @@ impl<'a> Lower<'a> {
                 }
             }
             Test::InText { values, fold } => in_set(text_field(*fold), values.clone()),
+            Test::AnyAffix { op: TextOp::Contains, values, fold } => contains_any(text_field(*fold), values),
             Test::AnyAffix { op, values, fold } => any_affix(text_field(*fold), values.clone(), *op == TextOp::EndsWith),
             Test::InDates(ds) => {
                 let d = date_view(e, ty);
@@ -317,6 +318,24 @@ fn any_affix(e: Expr, affixes: Vec<String>, suffix: bool) -> Expr {
                 })
             };
             let out: BooleanChunked = ca.iter().map(|v| v.map(hit)).collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
+    )
+}
+
+/// Whether each text value contains one of `words`, in one pass over it
+/// (Aho-Corasick) however many words there are; missing stays missing.
+fn contains_any(e: Expr, words: &[String]) -> Expr {
+    let finder = match aho_corasick::AhoCorasick::new(words) {
+        Ok(f) => std::sync::Arc::new(f),
+        // Too large an automaton for its limits: one test per word.
+        Err(_) => return balanced(words.iter().map(|w| e.clone().str().contains_literal(lit(w.clone()))).collect(), false),
+    };
+    e.map(
+        move |c: Column| {
+            let ca = c.str()?;
+            let out: BooleanChunked = ca.iter().map(|v| v.map(|s| finder.is_match(s))).collect();
             Ok(out.with_name(c.name().clone()).into_column())
         },
         |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),

@@ -546,7 +546,11 @@ impl<'a> Compiler<'a> {
             Test::InText { values, fold } => Expr::In(Box::new(text(*fold)?), values.iter().map(|s| Expr::Str(s.clone())).collect()),
             Test::AnyAffix { op, values, fold } => {
                 let f = text(*fold)?;
-                let which = if *op == TextOp::EndsWith { Func::EndsWith } else { Func::StartsWith };
+                let which = match op {
+                    TextOp::EndsWith => Func::EndsWith,
+                    TextOp::Contains => Func::Contains,
+                    _ => Func::StartsWith,
+                };
                 Expr::Or(values.iter().map(|s| func(which, vec![f.clone(), Expr::Str(s.clone())])).collect())
             }
             Test::InDates(ds) => Expr::In(Box::new(self.date_view(v)?), ds.iter().map(|d| Expr::Date(*d)).collect()),
