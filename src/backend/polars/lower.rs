@@ -325,11 +325,13 @@ fn any_affix(e: Expr, affixes: Vec<String>, suffix: bool) -> Expr {
 }
 
 /// Whether each text value contains one of `words`, in one pass over it
-/// (Aho-Corasick) however many words there are; missing stays missing.
+/// however many words there are (the regex crate runs an alternation of
+/// literals as Aho-Corasick); missing stays missing.
 fn contains_any(e: Expr, words: &[String]) -> Expr {
-    let finder = match aho_corasick::AhoCorasick::new(words) {
+    let alternation = words.iter().map(|w| regex::escape(w)).collect::<Vec<_>>().join("|");
+    let finder = match regex::Regex::new(&alternation) {
         Ok(f) => std::sync::Arc::new(f),
-        // Too large an automaton for its limits: one test per word.
+        // Past the regex size limit: one test per word.
         Err(_) => return balanced(words.iter().map(|w| e.clone().str().contains_literal(lit(w.clone()))).collect(), false),
     };
     e.map(
