@@ -154,8 +154,15 @@ impl<'a> Compiler<'a> {
         for table in tables {
             let t = self.data.table(table).ok_or_else(|| unsupported(format!("no table `{table}`"), None))?;
             let tkey = self.norm_key(&t.cfg.source.key, t.column_type(&t.cfg.source.key));
-            let mut items = vec![(tkey, KEY.to_string())];
-            items.extend(t.columns.iter().filter(|(n, _)| n != KEY && n != crate::load::ROW).map(|(n, _)| (col(n), n.clone())));
+            let mut items = vec![(tkey.clone(), KEY.to_string())];
+            // The key column reads as normalised, as `run` loads it (a
+            // count_distinct of it counts contacts, not spellings).
+            items.extend(
+                t.columns
+                    .iter()
+                    .filter(|(n, _)| n != KEY && n != crate::load::ROW)
+                    .map(|(n, _)| (if *n == t.cfg.source.key { tkey.clone() } else { col(n) }, n.clone())),
+            );
             let filter = match self.plan.table_filter(table) {
                 Some(p) => Some(self.rows_pred(p)?),
                 None => None,

@@ -10,7 +10,7 @@ WITH `__ranked` AS (
   WHERE (`__rn` = 1)
 ),
 `__rows_orders` AS (
-  SELECT lower(trim(`email`)) AS `__key`, `order_id` AS `order_id`, `email` AS `email`, `event` AS `event`, `edition_date` AS `edition_date`, `tariff` AS `tariff`, `status` AS `status`, `point_of_sale` AS `point_of_sale`, `promo_code` AS `promo_code`, `amount` AS `amount`, `ordered_at` AS `ordered_at`
+  SELECT lower(trim(`email`)) AS `__key`, `order_id` AS `order_id`, lower(trim(`email`)) AS `email`, `event` AS `event`, `edition_date` AS `edition_date`, `tariff` AS `tariff`, `status` AS `status`, `point_of_sale` AS `point_of_sale`, `promo_code` AS `promo_code`, `amount` AS `amount`, `ordered_at` AS `ordered_at`
   FROM `orders`
   WHERE (NOT coalesce((REGEXP_REPLACE(NORMALIZE(LOWER(`status`), NFD), r'\pM', '') IN ('refunded', 'not validated')), FALSE))
 ),

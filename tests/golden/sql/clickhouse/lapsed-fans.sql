@@ -10,7 +10,7 @@ WITH "__ranked" AS (
   WHERE ("__rn" = 1)
 ),
 "__rows_orders" AS (
-  SELECT lowerUTF8(trim("email")) AS "__key", "order_id" AS "order_id", "email" AS "email", "event" AS "event", "edition_date" AS "edition_date", "tariff" AS "tariff", "status" AS "status", "point_of_sale" AS "point_of_sale", "promo_code" AS "promo_code", "amount" AS "amount", "ordered_at" AS "ordered_at"
+  SELECT lowerUTF8(trim("email")) AS "__key", "order_id" AS "order_id", lowerUTF8(trim("email")) AS "email", "event" AS "event", "edition_date" AS "edition_date", "tariff" AS "tariff", "status" AS "status", "point_of_sale" AS "point_of_sale", "promo_code" AS "promo_code", "amount" AS "amount", "ordered_at" AS "ordered_at"
   FROM "orders"
   WHERE (NOT coalesce((replaceRegexpAll(normalizeUTF8NFD(lowerUTF8("status")), '\\p{M}', '') IN ('refunded', 'not validated')), FALSE))
 ),

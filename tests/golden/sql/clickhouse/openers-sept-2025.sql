@@ -10,7 +10,7 @@ WITH "__ranked" AS (
   WHERE ("__rn" = 1)
 ),
 "__rows_campaigns" AS (
-  SELECT lowerUTF8(trim("email")) AS "__key", "email" AS "email", "campaign" AS "campaign", "sent_at" AS "sent_at", "opened" AS "opened", "clicked" AS "clicked"
+  SELECT lowerUTF8(trim("email")) AS "__key", lowerUTF8(trim("email")) AS "email", "campaign" AS "campaign", "sent_at" AS "sent_at", "opened" AS "opened", "clicked" AS "clicked"
   FROM "campaigns"
 ),
 "__agg_campaigns" AS (

@@ -10,7 +10,7 @@ WITH "__ranked" AS (
   WHERE ("__rn" = 1)
 ),
 "__rows_campaigns" AS (
-  SELECT lower(trim("email")) AS "__key", "email" AS "email", "campaign" AS "campaign", "sent_at" AS "sent_at", "opened" AS "opened", "clicked" AS "clicked"
+  SELECT lower(trim("email")) AS "__key", lower(trim("email")) AS "email", "campaign" AS "campaign", "sent_at" AS "sent_at", "opened" AS "opened", "clicked" AS "clicked"
   FROM "campaigns"
 ),
 "__agg_campaigns" AS (
