@@ -129,14 +129,7 @@ def main() -> None:
         + (f"{sk:.2f} s, {sk_note} |" if sk is not None else f"{sk_note} |"),
         END,
     ]
-    section = "\n".join(lines) + "\n"
-    old = open(args.report, encoding="utf-8").read() if os.path.exists(args.report) else ""
-    if BEGIN in old and END in old:
-        new = old.split(BEGIN, 1)[0] + section + old.split(END, 1)[1].lstrip("\n")
-    else:
-        new = old.rstrip("\n") + "\n\n" + section
-    open(args.report, "w", encoding="utf-8").write(new)
-    bench.log(f"wrote the clusters section of {args.report}")
+    bench.write_section(args.report, BEGIN, END, lines, "clusters")
 
 
 if __name__ == "__main__":

@@ -309,14 +309,7 @@ def main() -> None:
         lines.append(f"Members, {r['fmt']}: {same} of {r['n']} lists have the same keys on both sides"
                      + (f"; differ: {', '.join(r['differ'][:10])}" if r["differ"] else "") + ".")
     lines.append(END)
-    section = "\n".join(lines) + "\n"
-    text = open(args.report, encoding="utf-8").read()
-    if BEGIN in text and END in text:
-        text = text.split(BEGIN, 1)[0] + section + text.split(END, 1)[1].lstrip("\n")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    open(args.report, "w", encoding="utf-8").write(text)
-    bench.log(f"wrote the many-segments section of {args.report}")
+    bench.write_section(args.report, BEGIN, END, lines, "many-segments")
     if any(r["differ"] for r in results):
         bench.die("some lists differ between audience and DuckDB")
 

@@ -426,6 +426,19 @@ def check_summary(per: dict) -> tuple[bool, list[str]]:
 
 # ---------------------------------------------------------------- report
 
+def write_section(report: str, begin: str, end: str, lines: list[str], what: str) -> None:
+    """Writes `lines` (which start with `begin` and end with `end`) into the
+    report in place of the text between those markers, or appends them."""
+    section = "\n".join(lines) + "\n"
+    old = open(report, encoding="utf-8").read() if os.path.exists(report) else ""
+    if begin in old and end in old:
+        new = old.split(begin, 1)[0] + section + old.split(end, 1)[1].lstrip("\n")
+    else:
+        new = old.rstrip("\n") + "\n\n" + section
+    open(report, "w", encoding="utf-8").write(new)
+    log(f"wrote the {what} section of {report}")
+
+
 def machine() -> dict:
     model = "?"
     try:

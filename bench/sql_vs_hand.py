@@ -133,14 +133,7 @@ def main() -> None:
         f"Members: {same} of {n} segments have the same keys on all three sides" + (f"; differ: {', '.join(differ)}" if differ else "") + ".",
         END,
     ]
-    section = "\n".join(lines) + "\n"
-    old = open(args.report, encoding="utf-8").read()
-    if BEGIN in old and END in old:
-        new = old.split(BEGIN, 1)[0] + section + old.split(END, 1)[1].lstrip("\n")
-    else:
-        new = old.rstrip("\n") + "\n\n" + section
-    open(args.report, "w", encoding="utf-8").write(new)
-    bench.log(f"wrote the sql section of {args.report}")
+    bench.write_section(args.report, BEGIN, END, lines, "sql")
 
 
 if __name__ == "__main__":

@@ -44,19 +44,21 @@ pub fn run(common: &Common, aliases: &[String], which: SqlDialect, opts: Options
         Some(prefix) => (d.materialize)(&c.table_name(prefix, alias), &sql),
         None => sql,
     };
+    // Resolving stops at the first segment set that does not resolve: its
+    // problems are reported and the command fails with nothing printed.
+    let plan_of = |segs: &[&Segment], export_columns: bool, notes: &mut Vec<String>| {
+        ctx.plan(segs, Want { export_columns, compile_only: false }, notes).map_err(|errs| {
+            session.report(&errs);
+            anyhow::Error::from(crate::diag::Reported)
+        })
+    };
     let failed = |report: &mut Report, s: &Segment, e: Unsupported| {
         let file = s.file.clone().unwrap_or_else(|| project.file.clone());
         let path = e.field.as_deref().and_then(|f| field_path(s, f)).unwrap_or_else(|| "name".into());
         report.push_at(&file, &path, &format!("segment `{}` cannot be compiled for {}: {}", s.alias, d.name, e.what), None);
     };
     if counts {
-        let plan = match ctx.plan(&requested, Want { export_columns: false, compile_only: false }, &mut notes) {
-            Ok(p) => p,
-            Err(errs) => {
-                session.report(&errs);
-                return Err(crate::diag::Reported.into());
-            }
-        };
+        let plan = plan_of(&requested, false, &mut notes)?;
         let c = Compiler::new(&plan, &data, project, d, relations(project));
         match c.counts() {
             Ok(sql) => statements.push(("counts".into(), sql)),
@@ -69,13 +71,7 @@ pub fn run(common: &Common, aliases: &[String], which: SqlDialect, opts: Options
             }
         }
     } else if let Some(stage) = stage {
-        let plan = match ctx.plan(&requested, Want { export_columns: true, compile_only: false }, &mut notes) {
-            Ok(p) => p,
-            Err(errs) => {
-                session.report(&errs);
-                return Err(crate::diag::Reported.into());
-            }
-        };
+        let plan = plan_of(&requested, true, &mut notes)?;
         let mut c = Compiler::new(&plan, &data, project, d, relations(project));
         if dbt.is_some() {
             c.dbt_source = Some(DBT_SOURCE);
@@ -111,13 +107,7 @@ pub fn run(common: &Common, aliases: &[String], which: SqlDialect, opts: Options
         }
     } else {
         for s in &requested {
-            let plan = match ctx.plan(&[s], Want { export_columns: true, compile_only: false }, &mut notes) {
-                Ok(p) => p,
-                Err(errs) => {
-                    session.report(&errs);
-                    return Err(crate::diag::Reported.into());
-                }
-            };
+            let plan = plan_of(&[s], true, &mut notes)?;
             let mut c = Compiler::new(&plan, &data, project, d, relations(project));
             if dbt.is_some() {
                 c.dbt_source = Some(DBT_SOURCE);

@@ -307,21 +307,13 @@ pub fn in_set(e: Expr, values: Vec<String>) -> Expr {
 fn any_affix(e: Expr, affixes: Vec<String>, suffix: bool) -> Expr {
     let lengths: std::collections::BTreeSet<usize> = affixes.iter().map(String::len).collect();
     let set: std::sync::Arc<(PlHashSet<String>, Vec<usize>)> = std::sync::Arc::new((affixes.into_iter().collect(), lengths.into_iter().collect()));
-    e.map(
-        move |c: Column| {
-            let (set, lengths) = &*set;
-            let ca = c.str()?;
-            let hit = |s: &str| {
-                lengths.iter().take_while(|n| **n <= s.len()).any(|&n| {
-                    let part = if suffix { s.get(s.len() - n..) } else { s.get(..n) };
-                    part.is_some_and(|p| set.contains(p))
-                })
-            };
-            let out: BooleanChunked = ca.iter().map(|v| v.map(hit)).collect();
-            Ok(out.with_name(c.name().clone()).into_column())
-        },
-        |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
-    )
+    text_test(e, move |s| {
+        let (set, lengths) = &*set;
+        lengths.iter().take_while(|n| **n <= s.len()).any(|&n| {
+            let part = if suffix { s.get(s.len() - n..) } else { s.get(..n) };
+            part.is_some_and(|p| set.contains(p))
+        })
+    })
 }
 
 /// Whether each text value contains one of `words`, in one pass over it
@@ -334,24 +326,21 @@ fn contains_any(e: Expr, words: &[String]) -> Expr {
         // Past the regex size limit: one test per word.
         Err(_) => return balanced(words.iter().map(|w| e.clone().str().contains_literal(lit(w.clone()))).collect(), false),
     };
-    e.map(
-        move |c: Column| {
-            let ca = c.str()?;
-            let out: BooleanChunked = ca.iter().map(|v| v.map(|s| finder.is_match(s))).collect();
-            Ok(out.with_name(c.name().clone()).into_column())
-        },
-        |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
-    )
+    text_test(e, move |s| finder.is_match(s))
 }
 
 /// Whether `re` matches each text value; missing stays missing. The regex
 /// is compiled once per query, never per chunk.
 fn regex_match(e: Expr, re: regex::Regex) -> Expr {
-    let re = std::sync::Arc::new(re);
+    text_test(e, move |s| re.is_match(s))
+}
+
+/// A per-value test on a text column as a boolean column of the same name;
+/// missing stays missing.
+fn text_test(e: Expr, test: impl Fn(&str) -> bool + Send + Sync + 'static) -> Expr {
     e.map(
         move |c: Column| {
-            let ca = c.str()?;
-            let out: BooleanChunked = ca.iter().map(|v| v.map(|s| re.is_match(s))).collect();
+            let out: BooleanChunked = c.str()?.iter().map(|v| v.map(&test)).collect();
             Ok(out.with_name(c.name().clone()).into_column())
         },
         |_, f| Ok(Field::new(f.name().clone(), DataType::Boolean)),
