@@ -14,6 +14,8 @@ pub const ROW: &str = "__row";
 pub mod columns {
     /// A contact's number (its ROW) on the table rows that belong to it.
     pub const CONTACT: &str = "__contact";
+    /// A table row's (date, file order) as one integer, for `first`/`last`.
+    pub const ORDER_KEY: &str = "__order";
     /// Whether a table row's key is a known contact.
     pub const KNOWN: &str = "__known";
     /// Whether a contact is a recipient of any segment being written.

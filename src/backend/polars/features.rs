@@ -80,6 +80,7 @@ pub fn features(plan: &Plan, data: &Dataset, lower: &Lower) -> PolarsResult<Lazy
     // Per-contact frames (one row per contact that has rows), computed
     // together when each source takes one pass, else part by part.
     let mut pending: Vec<LazyFrame> = Vec::new();
+    let mut picks: Vec<Pick> = Vec::new();
     let mut ready: Vec<DataFrame> = Vec::new();
     let mut totals: Vec<Expr> = Vec::new();
     let mut sources: Vec<&str> = Vec::new();
@@ -114,6 +115,15 @@ pub fn features(plan: &Plan, data: &Dataset, lower: &Lower) -> PolarsResult<Lazy
             masks.push(m.unwrap_or(lit(true)).fill_null(lit(false)).alias(name.as_str()));
             group_masks.insert(g, col(name.as_str()));
         }
+        let picks_any = aggs.iter().any(|a| matches!(a.kind, Kind::Def { agg: Agg::First | Agg::Last, .. }));
+        // `first`/`last` by a date: the row with the least (or greatest)
+        // key of (date, file order) is found by a plain min (max) of that
+        // key packed into one integer, and its value read afterwards; no
+        // sort of the rows. A datetime does not fit beside the row number,
+        // so its rows are sorted instead.
+        let by_day = first.cfg.date.as_deref().is_some_and(|d| first.column_type(d) == Some(FieldType::Date));
+        let ordered = picks_any && !by_day;
+        let keyed = picks_any && by_day;
         let mut exprs = Vec::new();
         let mut agg_masks = Vec::new();
         // Distinct counts, by the column whose values they count.
@@ -135,11 +145,13 @@ pub fn features(plan: &Plan, data: &Dataset, lower: &Lower) -> PolarsResult<Lazy
                     None => distinct.push((value, vec![(mask.clone(), *a)])),
                 }
             }
-            if let Some(e) = agg_expr(t, a, mask) {
+            if let Some(e) = agg_expr(t, a, mask, keyed) {
                 exprs.push(e);
             }
+            if let (Kind::Def { agg: Agg::First | Agg::Last, field: Some(f), .. }, true) = (&a.kind, keyed) {
+                picks.push(Pick { name: a.name.clone(), table: a.table.clone(), field: f.clone() });
+            }
         }
-        let ordered = aggs.iter().any(|a| matches!(a.kind, Kind::Def { agg: Agg::First | Agg::Last, .. }));
         // The source's rows become one frame per contact and step: the
         // plain aggregates, then one per column that distinct counts read.
         let steps = |part: Option<Part>| -> Vec<LazyFrame> {
@@ -151,6 +163,9 @@ pub fn features(plan: &Plan, data: &Dataset, lower: &Lower) -> PolarsResult<Lazy
             }
             // Aggregate masks build on the group masks: two steps.
             let mut rows = rows.with_columns(lower.fold_columns(src)).with_columns(masks.clone()).with_columns(agg_masks.clone());
+            if let (true, Some(date)) = (keyed, first.cfg.date.as_deref()) {
+                rows = rows.with_column(order_key(col(date)));
+            }
             // `first`/`last` take the group's rows in (date, file order): sort
             // them once here; group-bys keep row order within a group.
             if let (true, Some(date)) = (ordered, first.cfg.date.as_deref()) {
@@ -232,6 +247,7 @@ pub fn features(plan: &Plan, data: &Dataset, lower: &Lower) -> PolarsResult<Lazy
             df.with_column(c)?;
         }
     }
+    pick_values(&mut df, &picks, data)?;
     let mut lf = df.lazy().with_columns(totals);
     let fills: Vec<Expr> = all.iter().filter(|a| a.zero_when_none).map(|a| col(a.name.as_str()).fill_null(lit(0)).alias(a.name.as_str())).collect();
     if !fills.is_empty() {
@@ -315,6 +331,46 @@ fn align(agg: DataFrame, positions: &[IdxSize], height: usize) -> PolarsResult<V
     agg.columns().iter().filter(|c| c.name().as_str() != CONTACT).map(|c| c.take(&take)).collect()
 }
 
+/// A `first`/`last` aggregate found by its order key: the contact's
+/// column holds the key of the row picked until [`pick_values`] reads it.
+struct Pick {
+    name: String,
+    table: String,
+    field: String,
+}
+
+/// Days are offset so that every key is positive, the row number below.
+const DAY_OFFSET: i64 = 1 << 30;
+const ROW_BITS: i64 = 1 << 32;
+
+/// (date, file order) as one integer that orders rows the same way: the
+/// date's day number (offset to be positive) above the row's number.
+fn order_key(date: Expr) -> Expr {
+    ((date.cast(DataType::Int32).cast(DataType::Int64) + lit(DAY_OFFSET)) * lit(ROW_BITS) + col(ROW).cast(DataType::Int64)).alias(columns::ORDER_KEY)
+}
+
+/// Replaces each pick's order keys by the picked row's value: the row
+/// number is the key's low part, and a table's row number is its position.
+fn pick_values(df: &mut DataFrame, picks: &[Pick], data: &Dataset) -> PolarsResult<()> {
+    let mut read: HashMap<(&str, &str), Column> = HashMap::new();
+    for p in picks {
+        let t = data.table(&p.table).expect("resolved in the plan");
+        let values = match read.get(&(t.source.as_str(), p.field.as_str())) {
+            Some(v) => v.clone(),
+            None => {
+                let v = t.lf.clone().select([col(p.field.as_str())]).collect()?.column(p.field.as_str())?.clone();
+                read.insert((t.source.as_str(), p.field.as_str()), v.clone());
+                v
+            }
+        };
+        let keys = df.column(p.name.as_str())?.i64()?.clone();
+        let rows: IdxCa = keys.iter().map(|k| k.map(|k| (k.rem_euclid(ROW_BITS)) as IdxSize)).collect();
+        let picked = values.take(&rows)?.with_name(p.name.as_str().into());
+        df.with_column(picked)?;
+    }
+    Ok(())
+}
+
 fn stack(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
     let mut frames = frames.into_iter();
     let mut out = frames.next().expect("at least one part");
@@ -342,7 +398,7 @@ fn distinct_of(t: &TableData, a: &AggCol) -> Option<String> {
 /// `last` skips, so all of them run as plain group-by kernels. Distinct
 /// counts are computed apart (see `features`): for them this gives only
 /// what they add to it, if anything.
-fn agg_expr(t: &TableData, a: &AggCol, mask: Expr) -> Option<Expr> {
+fn agg_expr(t: &TableData, a: &AggCol, mask: Expr, keyed: bool) -> Option<Expr> {
     let cfg = &t.cfg;
     let masked = |e: Expr| when(mask.clone()).then(e).otherwise(lit(NULL));
     let rows = || mask.clone().cast(DataType::Int64).sum();
@@ -375,6 +431,15 @@ fn agg_expr(t: &TableData, a: &AggCol, mask: Expr) -> Option<Expr> {
                 Agg::Avg => tidy(masked(f().cast(DataType::Float64)).mean()),
                 Agg::Min => masked(f()).min(),
                 Agg::Max => masked(f()).max(),
+                // The picked row's order key; its value is read in `pick_values`.
+                Agg::First | Agg::Last if keyed => {
+                    let k = when(mask.clone().and(col(date.unwrap_or_default()).is_not_null())).then(col(columns::ORDER_KEY)).otherwise(lit(NULL));
+                    if *agg == Agg::First {
+                        k.min()
+                    } else {
+                        k.max()
+                    }
+                }
                 Agg::First | Agg::Last => {
                     // Rows arrive sorted by (date, file order): see `features`.
                     let kept = f().filter(mask.clone().and(col(date.unwrap_or_default()).is_not_null()));
