@@ -111,7 +111,7 @@ pub struct WarehouseCfg {
     pub contacts: Option<String>,
     /// (table name, relation).
     pub tables: Vec<(String, String)>,
-    /// (list file as written, relation).
+    /// (list file, its path resolved against the folder of audience.yaml; relation).
     pub lists: Vec<(String, String)>,
 }
 
@@ -307,7 +307,7 @@ fn parse(doc: &mut Doc, file: &Path, as_of_arg: Option<&str>) -> Option<Project>
     let suppress = parse_suppress(doc, m.get("suppress"), &root_dir);
     let rfm = parse_rfm(doc, m.get("rfm"));
     let clusters = parse_clusters(doc, m.get("clusters"));
-    let warehouse = parse_warehouse(doc, m.get("warehouse"), &tables);
+    let warehouse = parse_warehouse(doc, m.get("warehouse"), &tables, &root_dir);
 
     Some(Project { file: file.to_path_buf(), contacts, tables, metrics, segments_dir, output, suppress, as_of, zone, rfm, clusters, warehouse, csv })
 }
@@ -463,7 +463,7 @@ fn parse_csv(doc: &mut Doc, v: Option<&Value>) -> CsvCfg {
     cfg
 }
 
-fn parse_warehouse(doc: &mut Doc, v: Option<&Value>, tables: &[TableCfg]) -> Option<WarehouseCfg> {
+fn parse_warehouse(doc: &mut Doc, v: Option<&Value>, tables: &[TableCfg], root: &Path) -> Option<WarehouseCfg> {
     let v = v.filter(|v| !v.is_null())?;
     let m = doc.mapping(v, "warehouse", "`warehouse`", &catalog::names(catalog::WAREHOUSE))?.clone();
     let mut cfg = WarehouseCfg { contacts: doc.string(&m, "warehouse", "contacts", false), ..WarehouseCfg::default() };
@@ -486,7 +486,8 @@ fn parse_warehouse(doc: &mut Doc, v: Option<&Value>, tables: &[TableCfg]) -> Opt
         out
     };
     cfg.tables = named(doc, "tables");
-    cfg.lists = named(doc, "lists");
+    // List paths are relative to the folder of audience.yaml, as suppress files are.
+    cfg.lists = named(doc, "lists").into_iter().map(|(file, relation)| (resolve(root, &file), relation)).collect();
     for (t, _) in &cfg.tables {
         if !tables.iter().any(|x| &x.name == t) {
             let names: Vec<&str> = tables.iter().map(|x| x.name.as_str()).collect();

@@ -123,6 +123,7 @@ pub fn run(common: &Common, aliases: &[String], which: SqlDialect, opts: Options
     for n in notes {
         crate::session::data_note(&n);
     }
+    unused_list_relations(project, &session.segments);
     if let Some(dir) = dbt {
         write_dbt(dir, &models, project, &data)?;
         eprintln!("wrote {} dbt model(s) for {} to {}", models.len(), d.name, dir.join("models/audience").display());
@@ -135,6 +136,27 @@ pub fn run(common: &Common, aliases: &[String], which: SqlDialect, opts: Options
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A `warehouse.lists` entry that names no list of the project is most
+/// likely a typo: its relation would silently never be read.
+fn unused_list_relations(project: &crate::project::Project, segments: &[Segment]) {
+    use crate::segment::ast::KeyList;
+    let rel = relations(project);
+    let mut files: Vec<&Path> = project.suppress.iter().map(|s| s.path.as_path()).collect();
+    for s in segments {
+        for list in [&s.include, &s.exclude] {
+            if let KeyList::File(p) = list {
+                files.push(p);
+            }
+        }
+    }
+    for (path, relation) in &rel.lists {
+        let same = crate::backend::sql::same_file(path);
+        if !files.iter().any(|f| crate::backend::sql::same_file(f) == same) {
+            eprintln!("note: warehouse.lists: {} is no suppress, include or exclude file of the project, so {relation} is never read", path.display());
+        }
+    }
 }
 
 /// The dbt model of a segment's statement.
@@ -211,6 +233,13 @@ fn write_dbt(dir: &Path, models: &[DbtModel], project: &crate::project::Project,
     let rel = relations(project);
     let mut names: Vec<(String, String)> = vec![("contacts".into(), rel.contacts_name())];
     names.extend(data.tables.iter().map(|t| (t.cfg.name.clone(), rel.table_name(&t.cfg.name))));
+    for (_, relation) in &rel.lists {
+        let logical = crate::backend::sql::list_logical(relation);
+        if names.iter().any(|(l, _)| l == logical) {
+            anyhow::bail!("--dbt: the list relation {relation} would be the dbt source table `{logical}`, which another relation already is; rename one under `warehouse:`");
+        }
+        names.push((logical.to_string(), relation.clone()));
+    }
     // One dbt source holds relations of one schema: the warehouse's, or
     // the target's when the relations are named without one.
     let split: Vec<(&str, Option<&str>, &str)> = names
@@ -277,11 +306,21 @@ fn write_relations(data: &crate::load::Dataset, project: &crate::project::Projec
     for t in &data.tables {
         written.push((rel.table_name(&t.cfg.name), plain(t.lf.clone().collect()?)));
     }
+    // A list kept as a relation holds its keys as `run` read them, under
+    // the column they were read from.
+    for (path, relation) in &rel.lists {
+        if written.iter().any(|(n, _)| n == relation) {
+            continue;
+        }
+        let (keys, column) = crate::load::read_key_list(path, data, &project.csv)?;
+        written.push((relation.clone(), DataFrame::new(keys.len(), vec![Column::new(column.into(), keys)])?));
+    }
+    let count = written.len();
     for (name, mut df) in written {
         let path = dir.join(format!("{name}.parquet"));
         crate::output::write_atomic(&mut df, &path, crate::segment::ast::Format::Parquet, &crate::output::CsvStyle::PLAIN)?;
     }
-    eprintln!("wrote {} relation(s) to {}", data.tables.len() + 1, dir.display());
+    eprintln!("wrote {count} relation(s) to {}", dir.display());
     Ok(())
 }
 

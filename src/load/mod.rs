@@ -659,8 +659,9 @@ fn contacts_from_orders(orders: &DataFrame, date: Option<&str>) -> Result<DataFr
 
 /// Reads the keys of a list or suppress file: the column named like the
 /// contacts key (case ignored), else the first; an e-mail in the first cell
-/// means the file has no header.
-pub fn read_key_list(path: &Path, data: &Dataset, csv: &CsvCfg) -> Result<Vec<String>> {
+/// means the file has no header. Returns the keys and the column's name
+/// (the contacts' key column for a file without a header).
+pub fn read_key_list(path: &Path, data: &Dataset, csv: &CsvCfg) -> Result<(Vec<String>, String)> {
     if path.exists() && !path.is_file() {
         input::regular(path)?;
     }
@@ -669,6 +670,7 @@ pub fn read_key_list(path: &Path, data: &Dataset, csv: &CsvCfg) -> Result<Vec<St
     }
     let mut keys: Vec<String> = Vec::new();
     let mut inputs = Vec::new();
+    let mut column = data.key_column.clone();
     if is_parquet(path) {
         // Only the keys are used: the zone of timestamps does not matter.
         let (lf, _) = parquet::scan(&[path.to_path_buf()], &data.key_column, Zone::Local, &mut Notes::default(), "list", &mut inputs)?;
@@ -679,6 +681,7 @@ pub fn read_key_list(path: &Path, data: &Dataset, csv: &CsvCfg) -> Result<Vec<St
             .find(|c| c.name().eq_ignore_ascii_case(&data.key_column))
             .or_else(|| df.columns().first())
             .ok_or_else(|| anyhow!("{}: the file has no columns", path.display()))?;
+        column = col.name().to_string();
         let s = col.cast(&DataType::String)?;
         keys.extend(s.str()?.iter().flatten().map(str::to_string));
     } else {
@@ -689,6 +692,8 @@ pub fn read_key_list(path: &Path, data: &Dataset, csv: &CsvCfg) -> Result<Vec<St
         let pos = if first_is_key { 0 } else { raw.headers.iter().position(|h| h.eq_ignore_ascii_case(&data.key_column)).unwrap_or(0) };
         if first_is_key {
             keys.push(raw.headers[0].clone());
+        } else if let Some(h) = raw.headers.get(pos) {
+            column = h.clone();
         }
         if let Some(col) = raw.columns.get(pos) {
             keys.extend(col.iter().flatten().map(str::to_string));
@@ -697,5 +702,5 @@ pub fn read_key_list(path: &Path, data: &Dataset, csv: &CsvCfg) -> Result<Vec<St
     for snapshot in &inputs {
         snapshot.check()?;
     }
-    Ok(keys.iter().map(|k| data.normalize_key(k)).filter(|k| !k.is_empty()).collect())
+    Ok((keys.iter().map(|k| data.normalize_key(k)).filter(|k| !k.is_empty()).collect(), column))
 }

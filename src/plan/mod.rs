@@ -157,7 +157,24 @@ pub enum Pred {
     /// The members of a segment resolved before this one.
     Member(String),
     /// The contact's key is one of these (normalised) keys.
-    Keys(Vec<String>),
+    Keys(KeySet),
+}
+
+/// Keys a list gives (`include`, `exclude`, a suppress file), normalised,
+/// and the file they were read from, if any: a backend may read that
+/// file's relation instead of the keys (`warehouse.lists` for SQL).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct KeySet {
+    pub keys: Vec<String>,
+    pub file: Option<ListFile>,
+}
+
+/// A list file as read: its path and the column its keys came from (for
+/// a file without a header, the contacts' key column).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ListFile {
+    pub path: std::path::PathBuf,
+    pub column: String,
 }
 
 impl Pred {
@@ -383,9 +400,14 @@ pub struct SegmentPlan {
 /// Keys (or addresses) no list may reach, by the purposes they cover.
 #[derive(Clone, Debug, Default)]
 pub struct Suppress {
-    pub all: Vec<String>,
-    pub marketing: Vec<String>,
-    pub informational: Vec<String>,
+    pub all: Vec<KeySet>,
+    pub marketing: Vec<KeySet>,
+    pub informational: Vec<KeySet>,
+}
+
+/// Every key of the sets, in order.
+pub fn all_keys<'a>(sets: impl IntoIterator<Item = &'a KeySet>) -> Vec<String> {
+    sets.into_iter().flat_map(|s| s.keys.iter().cloned()).collect()
 }
 
 /// Everything one evaluation computes.

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 
 use super::{
-    leaf, AggDef, AggId, AggKind, Aggregate, ClusterInputs, Column, ColumnValue, Export, Leaf, Operand, Plan, Pred, RfmInputs, Scope, ScopeId, SegmentPlan,
-    Suppress, Value,
+    leaf, AggDef, AggId, AggKind, Aggregate, ClusterInputs, Column, ColumnValue, Export, KeySet, Leaf, ListFile, Operand, Plan, Pred, RfmInputs, Scope,
+    ScopeId, SegmentPlan, Suppress, Value,
 };
 use crate::diag::{CResult, CompileError};
 use crate::load::{read_key_list, Dataset, TableData, KEY};
@@ -553,12 +553,16 @@ pub fn resolve(
             Ok(k) => k,
             Err(e) => {
                 errors.push((s.file.clone(), e));
-                Vec::new()
+                None
             }
         };
         let include = list(&s.include, "include");
         let exclude = list(&s.exclude, "exclude");
-        let keyed = |keys: Vec<String>| if keys.is_empty() { Pred::Const(false) } else { Pred::Keys(keys) };
+        // An empty file stays a test: its relation in a warehouse may hold keys.
+        let keyed = |keys: Option<KeySet>| match keys {
+            Some(k) if !k.keys.is_empty() || k.file.is_some() => Pred::Keys(k),
+            _ => Pred::Const(false),
+        };
         let members = Pred::all(vec![Pred::any(vec![base, keyed(include)]), Pred::not(keyed(exclude))]);
         scopes.insert(&s.alias, scope_id);
         segments.push(SegmentPlan {
@@ -628,22 +632,25 @@ pub fn resolve(
 
 /// The keys of an `include` or `exclude`; a list file that cannot be read
 /// is an error at its `file:` entry.
-fn key_list(data: &Dataset, project: &Project, list: &KeyList, notes: &mut Vec<String>, what: &str, alias: &str) -> CResult<Vec<String>> {
+fn key_list(data: &Dataset, project: &Project, list: &KeyList, notes: &mut Vec<String>, what: &str, alias: &str) -> CResult<Option<KeySet>> {
     let keys = match list {
-        KeyList::None => vec![],
-        KeyList::Inline(k) => k.iter().map(|k| data.normalize_key(k)).collect(),
-        KeyList::File(p) => read_key_list(p, data, &project.csv).map_err(|e| {
-            CompileError::new(&format!("{what}.file"), format!("cannot read the `{what}` list: {e:#}"))
-                .hint("the path is relative to the segment file's folder")
-        })?,
+        KeyList::None => return Ok(None),
+        KeyList::Inline(k) => KeySet { keys: k.iter().map(|k| data.normalize_key(k)).collect(), file: None },
+        KeyList::File(p) => {
+            let (keys, column) = read_key_list(p, data, &project.csv).map_err(|e| {
+                CompileError::new(&format!("{what}.file"), format!("cannot read the `{what}` list: {e:#}"))
+                    .hint("the path is relative to the segment file's folder")
+            })?;
+            KeySet { keys, file: Some(ListFile { path: p.clone(), column }) }
+        }
     };
-    if what == "include" && !keys.is_empty() {
-        let missing = data.unknown_keys(&keys);
+    if what == "include" && !keys.keys.is_empty() {
+        let missing = data.unknown_keys(&keys.keys);
         if missing > 0 {
             notes.push(format!("segment `{alias}`: {missing} `include` key(s) are no contact and were ignored"));
         }
     }
-    Ok(keys)
+    Ok(Some(keys))
 }
 
 /// The keys of every suppress file; one that cannot be read is an error at
@@ -653,7 +660,7 @@ pub fn suppress_lists(data: &Dataset, project: &Project) -> Result<Suppress, Vec
     let mut errors = Vec::new();
     for s in &project.suppress {
         let keys = match read_key_list(&s.path, data, &project.csv) {
-            Ok(k) => k,
+            Ok((keys, column)) => KeySet { keys, file: Some(ListFile { path: s.path.clone(), column }) },
             Err(e) => {
                 errors.push((
                     None,
@@ -663,9 +670,9 @@ pub fn suppress_lists(data: &Dataset, project: &Project) -> Result<Suppress, Vec
             }
         };
         match s.purpose {
-            None => out.all.extend(keys),
-            Some(Purpose::Marketing) => out.marketing.extend(keys),
-            Some(Purpose::Informational) => out.informational.extend(keys),
+            None => out.all.push(keys),
+            Some(Purpose::Marketing) => out.marketing.push(keys),
+            Some(Purpose::Informational) => out.informational.push(keys),
         }
     }
     if errors.is_empty() {

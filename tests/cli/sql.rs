@@ -168,3 +168,27 @@ fn stage_computes_the_features_once_and_each_segment_reads_them() {
     w.run(&["sql", "--dialect", "duckdb", "--stage", "1st-stage"]).code(2).stderr_has("`1st-stage` is not a table name");
     w.run(&["sql", "--dialect", "duckdb", "--stage", "s", "--counts"]).code(2);
 }
+
+#[test]
+fn a_list_named_under_warehouse_lists_is_read_from_its_relation() {
+    let w = sample();
+    let project = w.read("audience.yaml");
+    // bounces.csv (suppressed for every purpose) is a relation; unsubscribed.csv stays inline.
+    w.file("audience.yaml", &format!("{project}warehouse:\n  lists: {{sample-data/bounces.csv: mkt.bounces}}\n"));
+    let out = w.run(&["sql", "--dialect", "duckdb", "loyal-100"]);
+    out.ok().stdout_has("(\"__key\" IN (SELECT lower(trim(\"email\")) AS \"__key\"\n  FROM \"mkt\".\"bounces\"\n").stdout_has("'vidal.anne-sophie@gmail.com'");
+    assert!(!out.stdout.contains("'anaismuller@hotmail.fr'"), "a bounced key is inlined: {}", out.stdout);
+
+    // dbt reads it as a source table named after the relation's last part
+    // (one dbt source holds one schema: here the target's).
+    w.file("audience.yaml", &format!("{project}warehouse:\n  lists: {{sample-data/bounces.csv: bounces}}\n"));
+    w.run(&["sql", "--dialect", "duckdb", "--dbt", "dbt", "loyal-100"]).ok();
+    assert!(w.read("dbt/models/audience/loyal_100.sql").contains("FROM {{ source('audience', 'bounces') }}"));
+    assert!(w.read("dbt/models/audience/sources.yml").contains("      - name: \"bounces\"\n        identifier: \"bounces\"\n"));
+
+    // A path that is no list of the project is pointed out.
+    w.file("audience.yaml", &format!("{project}warehouse:\n  lists: {{sample-data/bounce.csv: mkt.bounces}}\n"));
+    w.run(&["sql", "--dialect", "duckdb", "loyal-100"])
+        .ok()
+        .stderr_has("bounce.csv is no suppress, include or exclude file of the project, so mkt.bounces is never read");
+}

@@ -168,7 +168,13 @@ class Spark:
             die("no Java runtime for Spark (apt-get install openjdk-17-jre-headless)")
         self.spark = (SparkSession.builder.master("local[2]").appName("audience-engines")
                       .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
-                      .config("spark.sql.shuffle.partitions", "2").config("spark.driver.memory", "2g").getOrCreate())
+                      .config("spark.sql.shuffle.partitions", "2").config("spark.driver.memory", "4g")
+                      # 323 segments make a statement of some 50 first/last picks, each a
+                      # window and a join: with broadcasts, building one ran out of driver
+                      # memory; with sort-merge joins, each sorter took its 64 MB page
+                      # until the task had none left. Small pages fit them all.
+                      .config("spark.sql.autoBroadcastJoinThreshold", "-1").config("spark.buffer.pageSize", "2m")
+                      .getOrCreate())
         self.spark.sparkContext.setLogLevel("OFF")  # codegen fallbacks are logged as errors, and are none
         self.version = f"Spark {self.spark.version}"
         for f in sorted(glob.glob(os.path.join(rel_dir, "*.parquet"))):
@@ -290,6 +296,10 @@ def main() -> None:
     for p in ("audience.yaml", "segments", "sample-data"):
         src = os.path.join(REPO, p)
         (shutil.copytree if os.path.isdir(src) else shutil.copy)(src, os.path.join(proj, p))
+    # One suppress file kept as a relation (`warehouse.lists`), the other
+    # inlined as keys: both ways are compared on every engine.
+    with open(os.path.join(proj, "audience.yaml"), "a", encoding="utf-8") as f:
+        f.write("warehouse:\n  lists: {sample-data/bounces.csv: bounce_list}\n")
     if args.random:
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         import random_segments

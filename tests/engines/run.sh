@@ -27,6 +27,7 @@ for engine in "$@"; do
             need_py pyspark pyspark
             command -v java >/dev/null || need_apt openjdk-17-jre-headless
             ;;
+        --*) ;;  # options of compare.py, such as --stage-only
         dbt) command -v dbt >/dev/null || python3 -m pip install --quiet "dbt-core>=1.10,<1.11" "dbt-duckdb>=1.9,<1.11" ;;
         *)
             echo "engines: unknown engine $engine (duckdb, postgres, clickhouse, spark, dbt)" >&2

@@ -75,7 +75,7 @@ impl<'a> Lower<'a> {
             Pred::Not(p) => Mask::not(self.mask(p)?),
             Pred::Leaf(l) => Mask::Leaf(self.leaf(l, "")?),
             Pred::Member(alias) => Mask::Member(member_column(alias)),
-            Pred::Keys(keys) => Mask::Leaf(key_mask(keys)),
+            Pred::Keys(set) => Mask::Leaf(key_mask(&set.keys)),
         })
     }
 
@@ -88,7 +88,7 @@ impl<'a> Lower<'a> {
             Pred::Any(ps) => balanced(ps.iter().map(|p| self.rows(p, source)).collect::<PolarsResult<_>>()?, false),
             Pred::Not(p) => self.rows(p, source)?.not(),
             Pred::Leaf(l) => self.leaf(l, source)?,
-            Pred::Keys(keys) => key_mask(keys),
+            Pred::Keys(set) => key_mask(&set.keys),
             Pred::Member(alias) => polars_bail!(ComputeError: "a segment reference (`{}`) cannot be tested on a table's rows", alias),
         })
     }

@@ -270,13 +270,16 @@ struct SuppressMasks {
 }
 
 fn suppress_masks(s: &Suppress, data: &Dataset) -> SuppressMasks {
-    let mask = |keys: &[String]| match &data.channels.address {
-        // Suppress files may list keys or addresses.
-        Some(_) if !keys.is_empty() => {
-            let addresses: Vec<String> = keys.iter().map(|k| crate::text::normalize_email(k)).collect();
-            key_mask(keys).or(in_set(col(ADDRESS), addresses).fill_null(lit(false)))
+    let mask = |sets: &[crate::plan::KeySet]| {
+        let keys = crate::plan::all_keys(sets);
+        match &data.channels.address {
+            // Suppress files may list keys or addresses.
+            Some(_) if !keys.is_empty() => {
+                let addresses: Vec<String> = keys.iter().map(|k| crate::text::normalize_email(k)).collect();
+                key_mask(&keys).or(in_set(col(ADDRESS), addresses).fill_null(lit(false)))
+            }
+            _ => key_mask(&keys),
         }
-        _ => key_mask(keys),
     };
     SuppressMasks { all: mask(&s.all), marketing: mask(&s.marketing), informational: mask(&s.informational) }
 }

@@ -26,6 +26,8 @@ pub enum Expr {
     Not(Box<Expr>),
     IsNull(Box<Expr>),
     In(Box<Expr>, Vec<Expr>),
+    /// `e IN (SELECT …)`, the select giving one column.
+    InSelect(Box<Expr>, Box<Select>),
     /// A function spelt the same in every dialect it is used in.
     Func(&'static str, Vec<Expr>),
     /// A function whose name the dialect gives.
@@ -463,6 +465,13 @@ impl<'d> Printer<'d> {
                     }
                     self.expr(v);
                 }
+                self.out.push_str("))");
+            }
+            Expr::InSelect(x, select) => {
+                self.out.push('(');
+                self.expr(x);
+                self.out.push_str(" IN (");
+                self.select(select);
                 self.out.push_str("))");
             }
             Expr::Func(name, args) => self.call(name, args),

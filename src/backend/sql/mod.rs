@@ -24,7 +24,7 @@ use ast::{bin, case, cast, coalesce, col, func, is_null, masked, not, Expr, From
 pub use dialect::Dialect;
 
 use crate::load::{Dataset, KEY};
-use crate::plan::{AggKind, Bound, CmpOp, ColumnValue, Leaf, Operand, Plan, Pred, SegmentPlan, Test, TextOp, Value};
+use crate::plan::{AggKind, Bound, CmpOp, ColumnValue, KeySet, Leaf, Operand, Plan, Pred, SegmentPlan, Test, TextOp, Value};
 use crate::project::Project;
 use crate::segment::ast::{Agg, Channel, Purpose};
 use crate::segment::literal::RankAmount;
@@ -50,6 +50,8 @@ fn unsupported(what: impl Into<String>, field: Option<&str>) -> Unsupported {
 pub struct Relations {
     pub contacts: Option<String>,
     pub tables: Vec<(String, String)>,
+    /// List files kept as relations: (the file's path as opened, relation).
+    pub lists: Vec<(std::path::PathBuf, String)>,
 }
 
 impl Relations {
@@ -60,6 +62,22 @@ impl Relations {
     pub fn table_name(&self, name: &str) -> String {
         self.tables.iter().find(|(t, _)| t == name).map(|(_, r)| r.clone()).unwrap_or_else(|| name.to_string())
     }
+
+    /// The relation a list file is kept as, if `warehouse.lists` names it.
+    pub fn list_name(&self, path: &std::path::Path) -> Option<&str> {
+        let path = same_file(path);
+        self.lists.iter().find(|(p, _)| same_file(p) == path).map(|(_, r)| r.as_str())
+    }
+}
+
+/// A path compared as the file it names (`./a.csv` and `a.csv` alike).
+pub fn same_file(p: &std::path::Path) -> std::path::PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.components().collect())
+}
+
+/// The name a list relation goes by in a dbt source: its last part.
+pub fn list_logical(relation: &str) -> &str {
+    relation.rsplit('.').next().unwrap_or(relation)
 }
 
 pub struct Compiler<'a> {
@@ -616,13 +634,41 @@ impl<'a> Compiler<'a> {
             Pred::Any(ps) => Expr::Or(ps.iter().map(|p| self.rows_pred(p)).collect::<R<_>>()?),
             Pred::Not(p) => not(self.rows_pred(p)?),
             Pred::Leaf(l) => self.leaf(l).map_err(|e| Self::at_field(e, &l.value))?,
-            Pred::Keys(keys) => self.keys(keys),
+            Pred::Keys(set) => self.keys([set]),
             Pred::Member(a) => return Err(unsupported(format!("a segment reference (`{a}`) inside a table's condition"), None)),
         })
     }
 
-    fn keys(&self, keys: &[String]) -> Expr {
-        Expr::In(Box::new(col(KEY)), keys.iter().map(|k| Expr::Str(k.clone())).collect())
+    /// Whether the contact's key is in the sets: the keys written out,
+    /// or, for a file `warehouse.lists` names, read from its relation (its
+    /// keys normalised as `run` normalises them).
+    fn keys<'k>(&self, sets: impl IntoIterator<Item = &'k KeySet>) -> Expr {
+        let mut literal: Vec<Expr> = Vec::new();
+        let mut tests: Vec<Expr> = Vec::new();
+        for set in sets {
+            let relation = set.file.as_ref().and_then(|f| self.rel.list_name(&f.path).map(|r| (f, r)));
+            match relation {
+                Some((file, relation)) => {
+                    let key = self.norm_key(&file.column, None);
+                    let select = Select {
+                        items: vec![(key.clone(), KEY.into())],
+                        from: Some(From::Relation { logical: list_logical(relation).to_string(), name: relation.to_string() }),
+                        filter: Some(not(is_null(key))),
+                        ..Select::default()
+                    };
+                    tests.push(Expr::InSelect(Box::new(col(KEY)), Box::new(select)));
+                }
+                None => literal.extend(set.keys.iter().map(|k| Expr::Str(k.clone()))),
+            }
+        }
+        if !literal.is_empty() || tests.is_empty() {
+            tests.insert(0, Expr::In(Box::new(col(KEY)), literal));
+        }
+        if tests.len() == 1 {
+            tests.pop().expect("one test")
+        } else {
+            Expr::Or(tests)
+        }
     }
 
     /// A contact-level condition; a segment reference is that segment's
@@ -634,7 +680,7 @@ impl<'a> Compiler<'a> {
             Pred::Any(ps) => Expr::Or(ps.iter().map(|p| self.pred(p)).collect::<R<_>>()?),
             Pred::Not(p) => not(self.pred(p)?),
             Pred::Leaf(l) => self.leaf(l)?,
-            Pred::Keys(keys) => self.keys(keys),
+            Pred::Keys(set) => self.keys([set]),
             Pred::Member(alias) => {
                 let s = self.plan.segments.iter().find(|s| &s.alias == alias).ok_or_else(|| unsupported(format!("no segment `{alias}` in the plan"), None))?;
                 self.pred(&s.members)?
@@ -664,11 +710,7 @@ impl<'a> Compiler<'a> {
     /// The columns `reasons` reads, computed once per contact in `__g`.
     fn shared_flags(&self) -> R<Vec<(Expr, String)>> {
         let sup = &self.plan.suppress;
-        let list = |extra: &[String]| {
-            let mut keys = sup.all.clone();
-            keys.extend(extra.iter().cloned());
-            coalesce(self.keys(&keys), Expr::Bool(false))
-        };
+        let list = |extra: &[KeySet]| coalesce(self.keys(sup.all.iter().chain(extra)), Expr::Bool(false));
         let consent = match &self.plan.consent {
             Some(l) => self.leaf(l)?,
             None => Expr::Bool(true),
@@ -865,7 +907,11 @@ impl<'a> Compiler<'a> {
 /// The relation names of `warehouse:` in audience.yaml.
 pub fn relations(project: &Project) -> Relations {
     match &project.warehouse {
-        Some(w) => Relations { contacts: w.contacts.clone(), tables: w.tables.clone() },
+        Some(w) => Relations {
+            contacts: w.contacts.clone(),
+            tables: w.tables.clone(),
+            lists: w.lists.iter().map(|(file, relation)| (std::path::PathBuf::from(file), relation.clone())).collect(),
+        },
         None => Relations::default(),
     }
 }
