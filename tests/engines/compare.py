@@ -371,10 +371,10 @@ def main() -> None:
             staged = check_stage(db, engine, aud, proj, work, compiled)
             failures += len(compiled) - staged
             randoms = sum(1 for a in compiled if a.startswith("random-"))
-            alone = "not run (--stage-only)" if args.stage_only else f"{same} of {len(compiled)}"
-            print(f"{engine} ({db.version}): standalone statements: {alone} compiled segment(s) give run's recipients "
-                  f"({len(compiled) - randoms} of the sample's, {randoms} random with seed {args.seed}); "
-                  f"counts agree for {counted}; through --stage: {staged}; not compiled: {len(refused)}")
+            alone = "not run (--stage-only)" if args.stage_only else f"{same} of {len(compiled)} give run's recipients"
+            print(f"{engine} ({db.version}): {len(compiled)} compiled segment(s) ({len(compiled) - randoms} of the sample's, "
+                  f"{randoms} random with seed {args.seed}); standalone statements: {alone}; "
+                  f"through --stage: {staged} give run's recipients; counts agree for {counted}; not compiled: {len(refused)}")
             for alias, why in refused:
                 print(f"  not compiled for {engine}: {alias}: {why}")
         finally:
