@@ -174,6 +174,8 @@ class Spark:
                       # memory; with sort-merge joins, each sorter took its 64 MB page
                       # until the task had none left. Small pages fit them all.
                       .config("spark.sql.autoBroadcastJoinThreshold", "-1").config("spark.buffer.pageSize", "2m")
+                      # The stage table's files go to the throwaway folder, not the checkout.
+                      .config("spark.sql.warehouse.dir", os.path.join(work, "spark-warehouse"))
                       .getOrCreate())
         self.spark.sparkContext.setLogLevel("OFF")  # codegen fallbacks are logged as errors, and are none
         self.version = f"Spark {self.spark.version}"
