@@ -758,3 +758,33 @@ fn check_rejects_reversed_between_and_values_of_the_wrong_kind() {
     assert!(line.contains("text"), "{line}");
     assert!(all.contains("`city: float`"), "{all}");
 }
+
+/// first/last over datetimes: order within a second, ties by file order,
+/// undated rows left out, dates before 1970; once with milliseconds in the
+/// table and once with whole seconds only (the two ways the rows' order is
+/// packed into one number).
+#[test]
+fn first_and_last_order_datetimes_to_the_millisecond_and_ties_by_file_order() {
+    let tail = "3,b@x.io,2025-06-10 10:00:00,3\n\
+                4,b@x.io,2025-06-10 10:00:00,4\n\
+                5,c@x.io,2025-06-11 09:00:00,5\n\
+                6,c@x.io,,6\n\
+                7,d@x.io,1950-01-01 00:00:00,7\n\
+                8,d@x.io,2025-01-01 00:00:00,8\n";
+    let millis = format!("order_id,email,ordered_at,amount\n1,a@x.io,2025-06-10 10:00:00.900,1\n2,a@x.io,2025-06-10 10:00:00.100,2\n{tail}");
+    let seconds = format!("order_id,email,ordered_at,amount\n1,a@x.io,2025-06-10 10:00:01,1\n2,a@x.io,2025-06-10 10:00:00,2\n{tail}");
+    let cases: &[Case] = &[
+        ("first-2", "{table: orders, agg: first, field: amount, op: eq, value: 2}", &["a@x.io"]),
+        ("last-1", "{table: orders, agg: last, field: amount, op: eq, value: 1}", &["a@x.io"]),
+        ("first-3", "{table: orders, agg: first, field: amount, op: eq, value: 3}", &["b@x.io"]),
+        ("last-4", "{table: orders, agg: last, field: amount, op: eq, value: 4}", &["b@x.io"]),
+        ("last-5", "{table: orders, agg: last, field: amount, op: eq, value: 5}", &["c@x.io"]),
+        ("first-7", "{table: orders, agg: first, field: amount, op: eq, value: 7}", &["d@x.io"]),
+        ("last-8", "{table: orders, agg: last, field: amount, op: eq, value: 8}", &["d@x.io"]),
+        ("first-empty", "{table: orders, agg: first, field: amount, op: is_empty}", &["e@x.io"]),
+    ];
+    for orders in [millis, seconds] {
+        let w = project_with(AGG_CONTACTS, &orders, cases);
+        check(&w, cases);
+    }
+}
