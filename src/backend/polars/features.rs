@@ -79,8 +79,7 @@ pub fn features(plan: &Plan, data: &Dataset, lower: &Lower) -> PolarsResult<Lazy
     let table_data = |name: &str| data.table(name).expect("resolved in the plan");
     // Per-contact frames (one row per contact that has rows), computed
     // together when each source takes one pass, else part by part.
-    // The queries of each export, all run together at the end.
-    let mut pending: Vec<Vec<LazyFrame>> = Vec::new();
+    let mut pending: Vec<LazyFrame> = Vec::new();
     let mut picks: Vec<Pick> = Vec::new();
     let mut ready: Vec<DataFrame> = Vec::new();
     let mut totals: Vec<Expr> = Vec::new();
@@ -119,9 +118,9 @@ pub fn features(plan: &Plan, data: &Dataset, lower: &Lower) -> PolarsResult<Lazy
         let picks_any = aggs.iter().any(|a| matches!(a.kind, Kind::Def { agg: Agg::First | Agg::Last, .. }));
         // `first`/`last` by a date: the row with the least (or greatest)
         // key of (date, file order) is found by a plain min (max) of that
-        // key packed into one integer, and its value read afterwards; no
-        // sort of the rows. A datetime does not fit beside the row number,
-        // so its rows are sorted instead.
+        // key packed into one integer (see `OrderKey`), and its value read
+        // afterwards; no sort of the rows. Dates the key cannot hold exactly
+        // (nanoseconds, too wide a span) are sorted instead.
         let key = match (picks_any, first.cfg.date.as_deref()) {
             (true, Some(date)) => {
                 let t0 = std::time::Instant::now();
@@ -211,7 +210,7 @@ pub fn features(plan: &Plan, data: &Dataset, lower: &Lower) -> PolarsResult<Lazy
         };
         let parts = parts_for(first.rows);
         if parts == 1 {
-            pending.push(steps(None));
+            pending.extend(steps(None));
         } else {
             // Too many rows for one pass in bounded memory: the contacts
             // are split by their key into parts aggregated one after the
@@ -239,7 +238,7 @@ pub fn features(plan: &Plan, data: &Dataset, lower: &Lower) -> PolarsResult<Lazy
         }
     }
     if crate::exec::options().profile {
-        for lf in pending.iter().flatten() {
+        for lf in &pending {
             eprintln!("plan:\n{}", lf.clone().explain(true)?);
             let (_, profile) = lf.clone().profile()?;
             for row in crate::output::text_rows(&profile, usize::MAX).map_err(|e| polars_err!(ComputeError: "{e}"))? {
@@ -247,17 +246,12 @@ pub fn features(plan: &Plan, data: &Dataset, lower: &Lower) -> PolarsResult<Lazy
             }
         }
     }
-    // One export at a time, its queries together: they share its scan and
-    // its join to the contacts. Every query at once held all their hash
-    // tables (at 1M contacts and 125 segments, 5.2 GB against 3 GB); one
-    // query at a time rescans the export for each (the sample's segments at
-    // 600k contacts took 9.1 s instead of 5.4 s).
     // Together, not one after the other: they share each export's scan and
     // its join to the contacts. Measured at 1M contacts and 125 segments,
     // one at a time peaked at 2.9 GB instead of 5.2 GB but took 37 s
     // instead of 29 s, and the sample's segments at 600k contacts 9.1 s
     // instead of 7 s: the memory was not worth the time.
-    ready.extend(crate::exec::run_queries(pending.into_iter().flatten().collect())?);
+    ready.extend(crate::exec::run_queries(pending)?);
     // The aggregates are set beside the contact columns, which are not
     // copied (at 10M contacts a copy is 2 GB), each in contact order.
     let mut df = data.contacts.clone();
@@ -380,7 +374,6 @@ struct OrderKey {
 
 impl OrderKey {
     fn of(t: &TableData, date: &str) -> PolarsResult<Option<OrderKey>> {
-        let row_bits = (u64::BITS - t.rows.leading_zeros()).max(1);
         let is_date = match t.lf.clone().collect_schema()?.get(date) {
             Some(DataType::Date) => true,
             // Nanoseconds would be cut to microseconds: such rows are sorted.
@@ -395,11 +388,14 @@ impl OrderKey {
                     v.clone().max().alias("max"),
                     (v.clone() % lit(1_000_000i64)).neq(lit(0i64)).any(true).alias("sub_second"),
                     (v % lit(1_000i64)).neq(lit(0i64)).any(true).alias("sub_milli"),
+                    // Row numbers count the rows without a key too.
+                    col(ROW).cast(DataType::Int64).max().alias("last_row"),
                 ])
                 .collect()?;
         let get = |name: &str| -> PolarsResult<Option<i64>> { Ok(stats.column(name)?.i64()?.get(0)) };
         let flag = |name: &str| -> PolarsResult<bool> { Ok(stats.column(name)?.bool()?.get(0).unwrap_or(false)) };
-        let (Some(min), Some(max)) = (get("min")?, get("max")?) else { return Ok(None) };
+        let (Some(min), Some(max), Some(last_row)) = (get("min")?, get("max")?, get("last_row")?) else { return Ok(None) };
+        let row_bits = (u64::BITS - (last_row as u64).leading_zeros()).max(1);
         let unit = if is_date {
             1
         } else if !flag("sub_second")? {
